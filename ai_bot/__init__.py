@@ -1,0 +1,1 @@
+"""The AI bot: a Matrix account that brings an OpenAI-compatible model into rooms (issue 4)."""

@@ -1,0 +1,1 @@
+"""Local orchestration: render the configuration, run and supervise the processes, admin tasks."""

@@ -1,0 +1,393 @@
+"""Typed settings for rendering ``homeserver.yaml.j2``.
+
+Every value the template uses is declared here once, with its type, default and limits, so
+a bad value is refused before anything starts, in one line naming the key, the value and
+what is expected. Sources, later ones winning: the profile's defaults
+(``config/profiles/<profile>.yaml``), the data directory's ``settings.yaml``, environment
+variables ``HEARTH__SECTION__KEY``, and ``--set section.key=value`` on the command line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DURATION = re.compile(r"^\d+(ms|s|m|h|d|w|y)$")
+SIZE = re.compile(r"^\d+[KMG]?$")
+ENV_PREFIX = "HEARTH__"
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class SettingsError(ValueError):
+    """A settings problem, already phrased as one line for the person running the command."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+def _duration(value: str) -> str:
+    if not DURATION.match(value):
+        raise ValueError("expected a duration such as 30s, 15m, 11h or 7d")
+    return value
+
+
+def _size(value: str) -> str:
+    if not SIZE.match(value):
+        raise ValueError("expected a size such as 512K, 50M or 2G")
+    return value
+
+
+def duration_ms(value: str) -> int:
+    """Convert a Synapse-style duration ('15m') to milliseconds, for cross-checks."""
+    units = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000,
+             "w": 604_800_000, "y": 31_536_000_000}
+    match = re.match(r"^(\d+)(ms|s|m|h|d|w|y)$", value)
+    if match is None:
+        raise ValueError(value)
+    return int(match.group(1)) * units[match.group(2)]
+
+
+class ServerSettings(_Section):
+    """Identity and listeners of the homeserver."""
+
+    name: str = Field(default="localhost", min_length=1, pattern=r"^[A-Za-z0-9.\-:\[\]]+$")
+    public_baseurl: str = Field(default="", pattern=r"^(https?://.+/)?$")
+    bind_address: str = "127.0.0.1"
+    port: Port = 8008
+    federation: bool = False
+    report_stats: bool = False
+    admin_contact: str = ""
+    trusted_proxies: tuple[str, ...] = ()
+
+
+class DatabaseSettings(_Section):
+    """Where Synapse keeps its data: embedded SQLite or PostgreSQL."""
+
+    engine: Literal["sqlite", "postgres"] = "sqlite"
+    sqlite_path: str = "homeserver.db"
+    host: str = "127.0.0.1"
+    port: Port = 5432
+    user: str = "synapse"
+    password: str = ""
+    name: str = "synapse"
+    cp_min: int = Field(default=5, ge=1, le=100)
+    cp_max: int = Field(default=10, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _pool_order(self) -> DatabaseSettings:
+        if self.cp_min > self.cp_max:
+            raise ValueError(f"cp_min ({self.cp_min}) must not exceed cp_max ({self.cp_max})")
+        return self
+
+
+class RedisSettings(_Section):
+    """Redis carries replication between Synapse processes (needed for workers)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: Port = 6379
+    dbid: int = Field(default=0, ge=0, le=15)
+    password: str = ""
+
+
+class EmailSettings(_Section):
+    """SMTP used for password recovery and e-mail verification."""
+
+    enabled: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Port = 25
+    smtp_user: str = ""
+    smtp_pass: str = ""
+    require_transport_security: bool = False
+    enable_tls: bool = True
+    notif_from: str = "%(app)s homeserver <noreply@localhost>"
+    app_name: str = "Hearth"
+    validation_token_lifetime: Annotated[str, Field()] = "1h"
+
+    _check_lifetime = field_validator("validation_token_lifetime")(_duration)
+
+
+class AuthSettings(_Section):
+    """Registration, login protection and token lifetimes (requirements: 5 failures, <24h, <12h)."""
+
+    registration_enabled: bool = False
+    registration_requires_verification: bool = True
+    failed_login_limit: int = Field(default=5, ge=1, le=1000)
+    failed_login_recovery_per_second: float = Field(default=0.003, gt=0, le=100)
+    refreshable_access_token_lifetime: str = "15m"
+    refresh_token_lifetime: str = "11h"
+    session_lifetime: str = "11h"
+    password_min_length: int = Field(default=10, ge=6, le=128)
+    password_require_digit: bool = True
+    password_require_lowercase: bool = True
+    password_require_uppercase: bool = False
+    password_require_symbol: bool = False
+    allow_guest_access: bool = False
+
+    _check_durations = field_validator(
+        "refreshable_access_token_lifetime", "refresh_token_lifetime", "session_lifetime"
+    )(_duration)
+
+    @model_validator(mode="after")
+    def _lifetimes_consistent(self) -> AuthSettings:
+        access = duration_ms(self.refreshable_access_token_lifetime)
+        session = duration_ms(self.session_lifetime)
+        if access > session:
+            raise ValueError(
+                f"refreshable_access_token_lifetime ({self.refreshable_access_token_lifetime}) "
+                f"must not exceed session_lifetime ({self.session_lifetime})"
+            )
+        return self
+
+
+class RateLimitSettings(_Section):
+    """Synapse's own limiters, kept on as the floor under the policy modules."""
+
+    message_per_second: float = Field(default=0.2, gt=0)
+    message_burst: int = Field(default=10, ge=1)
+    registration_per_second: float = Field(default=0.17, gt=0)
+    registration_burst: int = Field(default=3, ge=1)
+    login_per_second: float = Field(default=0.17, gt=0)
+    login_burst: int = Field(default=3, ge=1)
+
+
+class MediaSettings(_Section):
+    """Upload limits and Synapse's thumbnailer."""
+
+    max_upload_size: str = "50M"
+    max_image_pixels: str = "32M"
+    url_previews: bool = False
+    enable_authenticated_media: bool = True
+
+    _check_sizes = field_validator("max_upload_size", "max_image_pixels")(_size)
+
+
+class SearchSettings(_Section):
+    """Server-side message search and the user directory."""
+
+    enabled: bool = True
+    user_directory_enabled: bool = True
+    user_directory_search_all_users: bool = False
+
+
+class ConsentSettings(_Section):
+    """Terms-of-service consent (Synapse's ``user_consent``), ready to switch on."""
+
+    enabled: bool = False
+    version: str = Field(default="1.0", pattern=r"^[A-Za-z0-9._-]+$")
+    require_at_registration: bool = True
+    block_events_error: str = (
+        "To continue using this homeserver you must review and agree to the terms and "
+        "conditions at %(consent_uri)s"
+    )
+
+
+class MetricsSettings(_Section):
+    """Prometheus endpoint of each Synapse process."""
+
+    enabled: bool = True
+    bind_address: str = "127.0.0.1"
+    port: Port = 9008
+
+
+class LoggingSettings(_Section):
+    """Structured log lines, to a file in the data directory."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    structured: bool = True
+
+
+class ProxySettings(_Section):
+    """The TLS-terminating reverse proxy in front of the production profile."""
+
+    enabled: bool = False
+    server_name: str = "matrix.example.org"
+    tls_certificate: str = "/etc/ssl/certs/hearth.pem"
+    tls_certificate_key: str = "/etc/ssl/private/hearth.key"
+    listen_port: Port = 443
+    admin_allowed_ranges: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+
+
+class WorkerSettings(_Section):
+    """Synapse worker processes (production profile); each gets its own small config file."""
+
+    generic_workers: int = Field(default=0, ge=0, le=32)
+    event_persisters: int = Field(default=0, ge=0, le=8)
+    federation_senders: int = Field(default=0, ge=0, le=8)
+    media_workers: int = Field(default=0, ge=0, le=4)
+    base_port: Port = 8081
+    replication_port: Port = 9093
+
+
+class SecretSettings(_Section):
+    """Where secrets come from; empty means generated once in ``<data>/secrets``."""
+
+    signing_key_file: str = ""
+    macaroon_secret_key_file: str = ""
+    registration_shared_secret_file: str = ""
+    form_secret_file: str = ""
+
+
+class ModuleSettings(_Section):
+    """This project's Synapse modules."""
+
+    business_metrics: bool = True
+
+
+class Settings(_Section):
+    """All settings of one rendered deployment."""
+
+    profile: Literal["dev", "production"] = "dev"
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    email: EmailSettings = EmailSettings()
+    auth: AuthSettings = AuthSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
+    media: MediaSettings = MediaSettings()
+    search: SearchSettings = SearchSettings()
+    consent: ConsentSettings = ConsentSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    logging: LoggingSettings = LoggingSettings()
+    proxy: ProxySettings = ProxySettings()
+    workers: WorkerSettings = WorkerSettings()
+    secrets: SecretSettings = SecretSettings()
+    modules: ModuleSettings = ModuleSettings()
+    # Anything Synapse supports that is not modelled above, deep-merged into the output last.
+    synapse_overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        workers = self.workers
+        wants_workers = (workers.generic_workers + workers.event_persisters
+                         + workers.federation_senders + workers.media_workers) > 0
+        if wants_workers and self.database.engine != "postgres":
+            raise ValueError("workers need database.engine=postgres (SQLite is single-process)")
+        if wants_workers and not self.redis.enabled:
+            raise ValueError("workers need redis.enabled=true (replication goes through Redis)")
+        if self.metrics.enabled and self.metrics.port == self.server.port:
+            raise ValueError(f"metrics.port ({self.metrics.port}) collides with server.port")
+        return self
+
+    @property
+    def has_workers(self) -> bool:
+        w = self.workers
+        return (w.generic_workers + w.event_persisters + w.federation_senders
+                + w.media_workers) > 0
+
+    @property
+    def baseurl(self) -> str:
+        """The public base URL, defaulting to the listener for local use."""
+        if self.server.public_baseurl:
+            return self.server.public_baseurl
+        host = "127.0.0.1" if self.server.bind_address in ("0.0.0.0", "::") else (
+            self.server.bind_address)
+        return f"http://{host}:{self.server.port}/"
+
+
+def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``extra`` into a copy of ``base``; nested mappings merge, anything else replaces."""
+    merged = dict(base)
+    for key, value in extra.items():
+        current = merged.get(key)
+        if isinstance(current, Mapping) and isinstance(value, Mapping):
+            merged[key] = deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _nest(dotted: str, value: Any) -> dict[str, Any]:
+    parts = [p for p in dotted.split(".") if p]
+    if not parts:
+        raise SettingsError(f"Invalid setting name {dotted!r}: expected section.key")
+    nested: dict[str, Any] = {parts[-1]: value}
+    for part in reversed(parts[:-1]):
+        nested = {part: nested}
+    return nested
+
+
+def parse_assignment(text: str) -> dict[str, Any]:
+    """Turn ``section.key=value`` into a nested mapping; the value is read as YAML."""
+    if "=" not in text:
+        raise SettingsError(f"Invalid --set {text!r}: expected section.key=value")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw else ""
+    except yaml.YAMLError:
+        value = raw
+    return _nest(key.strip(), value)
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Collect ``HEARTH__SECTION__KEY=value`` variables into a nested mapping."""
+    collected: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        dotted = ".".join(p.lower() for p in name[len(ENV_PREFIX):].split("__"))
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            value = raw
+        collected = deep_merge(collected, _nest(dotted, value))
+    return collected
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; say which file is wrong if it does not."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"Invalid YAML in {path}: {exc}".replace("\n", " ")) from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"Invalid settings file {path}: expected a mapping at the top level")
+    return loaded
+
+
+def describe_error(error: ValidationError) -> str:
+    """The first validation problem as one line: key, value, what is expected."""
+    first = error.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(settings)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return f"Invalid setting '{key}': unknown key (check the spelling; see docs/settings)"
+    value = first.get("input")
+    if isinstance(value, Mapping):
+        return f"Invalid setting '{key}': {message}"
+    return f"Invalid setting '{key}': got {value!r}, {message[0].lower() + message[1:]}"
+
+
+def load_settings(
+    profile: str,
+    profiles_dir: Path,
+    data_dir: Path | None = None,
+    assignments: tuple[str, ...] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Load and validate settings for ``profile`` from every source, later ones winning."""
+    profile_file = profiles_dir / f"{profile}.yaml"
+    if not profile_file.is_file():
+        known = sorted(p.stem for p in profiles_dir.glob("*.yaml"))
+        raise SettingsError(f"Invalid profile {profile!r}: expected one of {', '.join(known)}")
+    merged: dict[str, Any] = {"profile": profile}
+    merged = deep_merge(merged, read_yaml_mapping(profile_file))
+    if data_dir is not None and (data_dir / "settings.yaml").is_file():
+        merged = deep_merge(merged, read_yaml_mapping(data_dir / "settings.yaml"))
+    merged = deep_merge(merged, from_environment(os.environ if environ is None else environ))
+    for assignment in assignments:
+        merged = deep_merge(merged, parse_assignment(assignment))
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise SettingsError(describe_error(exc)) from None

@@ -1,0 +1,1 @@
+"""Media repository extensions: validation, processing, object storage and CDN offload."""

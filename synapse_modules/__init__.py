@@ -1,0 +1,1 @@
+"""Synapse modules of this distribution, loaded by Synapse from ``modules:`` in its config."""

@@ -1,0 +1,5 @@
+"""Business metrics: message volume, rooms, registrations and active users, for Prometheus."""
+
+from synapse_modules.business_metrics.module import BusinessMetricsModule
+
+__all__ = ["BusinessMetricsModule"]
