@@ -1,0 +1,134 @@
+"""A real homeserver for the tests: `hearth run` in a subprocess, from our template."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.harness.ports import free_port
+from tests.harness.postgres import Database
+
+READY_TIMEOUT_S = 180
+
+# Tests log in, register and send far faster than a person; Synapse's floor limiters are
+# raised for the test server (the failed-login limit keeps its default of 5).
+TEST_SETTINGS = (
+    "rate_limits.message_per_second=1000",
+    "rate_limits.message_burst=10000",
+    "rate_limits.registration_per_second=1000",
+    "rate_limits.registration_burst=10000",
+    "rate_limits.login_per_second=1000",
+    "rate_limits.login_burst=10000",
+    "auth.registration_enabled=true",
+    "auth.registration_requires_verification=false",
+    "search.user_directory_search_all_users=false",
+)
+
+
+@dataclass
+class Homeserver:
+    """One running `hearth run` and what a test needs to talk to it."""
+
+    name: str
+    data_dir: Path
+    port: int
+    metrics_port: int
+    settings: tuple[str, ...]
+    process: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/_synapse/metrics"
+
+    @property
+    def server_name(self) -> str:
+        return "localhost"
+
+    @property
+    def shared_secret(self) -> str:
+        return (self.data_dir / "secrets" / "registration_shared_secret").read_text().strip()
+
+    @property
+    def admin(self) -> dict[str, str]:
+        loaded: dict[str, str] = json.loads((self.data_dir / "admin-credentials.json").read_text())
+        return loaded
+
+    def command(self) -> list[str]:
+        argv = [sys.executable, "-m", "deploy.cli", "run", "--data-dir", str(self.data_dir),
+                "--port", str(self.port), "--set", f"metrics.port={self.metrics_port}"]
+        for assignment in self.settings:
+            argv += ["--set", assignment]
+        return argv
+
+    def start(self) -> None:
+        self.output = []
+        self.process = subprocess.Popen(
+            self.command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.process is not None and self.process.stdout is not None
+            for line in self.process.stdout:
+                self.output.append(line.rstrip("\n"))
+                if line.startswith("ready:"):
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not ready.wait(0.2):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                log = self.data_dir / "logs" / "synapse.out"
+                raise RuntimeError(
+                    f"{self.name} did not start:\n" + "\n".join(self.output[-30:])
+                    + (f"\n--- {log}\n" + log.read_text()[-3000:] if log.exists() else "")
+                )
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def make_homeserver(
+    name: str, data_dir: Path, smtp_port: int, database: Database | None,
+    extra: tuple[str, ...] = (),
+) -> Homeserver:
+    """A homeserver on fresh ports, SQLite unless ``database`` is given."""
+    settings = [*TEST_SETTINGS, f"email.smtp_port={smtp_port}", "email.enable_tls=false"]
+    if database is not None:
+        settings += [
+            "database.engine=postgres",
+            f"database.host={database.host}",
+            f"database.port={database.port}",
+            f"database.user={database.user}",
+            f"database.name={database.name}",
+        ]
+    return Homeserver(
+        name=name, data_dir=data_dir, port=free_port(), metrics_port=free_port(),
+        settings=(*settings, *extra),
+    )
