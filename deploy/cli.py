@@ -118,7 +118,9 @@ def _settings(args: argparse.Namespace, data_dir: Path) -> Settings:
 def _rendered_config(data_dir: Path) -> dict[str, Any]:
     path = data_dir / "homeserver.yaml"
     if not path.is_file():
-        raise SettingsError(f"No rendered config at {path}: run `hearth render` or `make run` first")
+        raise SettingsError(
+            f"No rendered config at {path}: run `hearth render` or `make run` first"
+        )
     loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return loaded
 

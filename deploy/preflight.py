@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import socket
+from pathlib import Path
 
+from deploy.render import plan_workers
 from deploy.settings import Settings
 from deploy.supervisor import port_in_use
 
@@ -31,6 +33,14 @@ def ports_needed(settings: Settings) -> list[tuple[str, int, str]]:
     ports = [(settings.server.bind_address, settings.server.port, "server.port")]
     if settings.metrics.enabled:
         ports.append((settings.metrics.bind_address, settings.metrics.port, "metrics.port"))
+    if settings.has_workers:
+        ports.append(("127.0.0.1", settings.workers.replication_port, "workers.replication_port"))
+        for worker in plan_workers(settings, Path(".")):
+            for worker_port in (worker.port, worker.replication_port):
+                if worker_port:
+                    ports.append(("127.0.0.1", worker_port, "workers.base_port"))
+            if worker.metrics_port:
+                ports.append(("127.0.0.1", worker.metrics_port, "metrics.port"))
     return ports
 
 

@@ -110,7 +110,7 @@ class EmailSettings(_Section):
     enable_tls: bool = True
     notif_from: str = "%(app)s homeserver <noreply@localhost>"
     app_name: str = "Hearth"
-    validation_token_lifetime: Annotated[str, Field()] = "1h"
+    validation_token_lifetime: str = "1h"  # noqa: S105 - a duration, not a secret
 
     _check_lifetime = field_validator("validation_token_lifetime")(_duration)
 
@@ -122,8 +122,8 @@ class AuthSettings(_Section):
     registration_requires_verification: bool = True
     failed_login_limit: int = Field(default=5, ge=1, le=1000)
     failed_login_recovery_per_second: float = Field(default=0.003, gt=0, le=100)
-    refreshable_access_token_lifetime: str = "15m"
-    refresh_token_lifetime: str = "11h"
+    refreshable_access_token_lifetime: str = "15m"  # noqa: S105 - a duration
+    refresh_token_lifetime: str = "11h"  # noqa: S105 - a duration
     session_lifetime: str = "11h"
     password_min_length: int = Field(default=10, ge=6, le=128)
     password_require_digit: bool = True
@@ -288,8 +288,8 @@ class Settings(_Section):
         """The public base URL, defaulting to the listener for local use."""
         if self.server.public_baseurl:
             return self.server.public_baseurl
-        host = "127.0.0.1" if self.server.bind_address in ("0.0.0.0", "::") else (
-            self.server.bind_address)
+        wildcard = self.server.bind_address in ("0.0.0.0", "::")  # noqa: S104 - comparison only
+        host = "127.0.0.1" if wildcard else self.server.bind_address
         return f"http://{host}:{self.server.port}/"
 
 

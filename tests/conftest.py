@@ -59,3 +59,9 @@ async def clients(homeserver: Homeserver) -> AsyncIterator[ClientFactory]:
     factory = ClientFactory(homeserver)
     yield factory
     await factory.close()
+
+
+@pytest.fixture(scope="session")
+def smtp_port(smtp: SmtpServer) -> int:
+    """Port of the session's SMTP server, for tests that start their own homeserver."""
+    return smtp.port

@@ -40,6 +40,7 @@ class Homeserver:
     port: int
     metrics_port: int
     settings: tuple[str, ...]
+    profile: str = "dev"
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
 
@@ -65,7 +66,8 @@ class Homeserver:
         return loaded
 
     def command(self) -> list[str]:
-        argv = [sys.executable, "-m", "deploy.cli", "run", "--data-dir", str(self.data_dir),
+        argv = [sys.executable, "-m", "deploy.cli", "run", "--profile", self.profile,
+                "--data-dir", str(self.data_dir),
                 "--port", str(self.port), "--set", f"metrics.port={self.metrics_port}"]
         for assignment in self.settings:
             argv += ["--set", assignment]

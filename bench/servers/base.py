@@ -1,0 +1,103 @@
+"""Start a server subprocess, wait until it is ready, stop it (its whole process group)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import httpx
+import yaml
+
+READY_TIMEOUT_S = 180.0
+STOP_TIMEOUT_S = 60.0
+
+
+class StartError(RuntimeError):
+    """A server did not come up; the message carries the tail of its output."""
+
+
+class ServerProcess(ABC):
+    """One homeserver under test: a subprocess listening on ``127.0.0.1:port``."""
+
+    name: str
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    @abstractmethod
+    def config_file(self) -> Path:
+        """The homeserver.yaml Synapse reads."""
+
+    @property
+    def shared_secret(self) -> str:
+        """The registration shared secret, from the config file (both servers keep it inline)."""
+        config = yaml.safe_load(self.config_file.read_text(encoding="utf-8"))
+        return str(config["registration_shared_secret"])
+
+    @abstractmethod
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        """Start the process (in its own session, so stopping it stops its children)."""
+
+    @abstractmethod
+    def _ready(self) -> bool:
+        """True once the server answers clients."""
+
+    @abstractmethod
+    def output_tail(self) -> str:
+        """The last lines the server wrote, for an error message."""
+
+    def start(self) -> None:
+        """Start and wait until ready; on failure stop what started and raise StartError."""
+        self.process = self._spawn()
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not self._ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                code = self.process.poll()
+                self.stop()
+                state = f"exited with {code}" if code is not None else "timed out"
+                raise StartError(f"{self.name} did not start ({state}):\n{self.output_tail()}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """SIGTERM, wait, then SIGKILL whatever is left of its process group."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        # Anything of its group still alive (a Synapse whose supervisor died) goes too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def health_ok(base_url: str) -> bool:
+    """True when ``/health`` answers OK."""
+    try:
+        return httpx.get(f"{base_url}/health", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    """The last lines of a file, or a note that it does not exist."""
+    if not path.is_file():
+        return f"({path} not written)"
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return f"--- {path}\n" + "\n".join(text[-lines:])

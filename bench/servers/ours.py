@@ -1,0 +1,66 @@
+"""Our configured Synapse: ``hearth run`` on the dev profile, as a user would start it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.postgres import Database
+from bench.servers import limits
+from bench.servers.base import ServerProcess, tail
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+class OursServer(ServerProcess):
+    """``python -m deploy.cli run`` with raised rate limits; ready when it prints ``ready:``."""
+
+    name = "ours"
+
+    def __init__(self, data_dir: Path, port: int, metrics_port: int,
+                 database: Database | None = None) -> None:
+        super().__init__(data_dir, port)
+        self.metrics_port = metrics_port
+        self.database = database
+        self.output_file = data_dir / "hearth-run.out"
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / "homeserver.yaml"
+
+    def command(self) -> list[str]:
+        """The ``hearth run`` command line."""
+        assignments = [f"metrics.port={self.metrics_port}", *limits.hearth_assignments()]
+        if self.database is not None:
+            assignments += [
+                "database.engine=postgres",
+                f"database.host={self.database.host}",
+                f"database.port={self.database.port}",
+                f"database.user={self.database.user}",
+                f"database.name={self.database.name}",
+            ]
+        argv = [sys.executable, "-m", "deploy.cli", "run", "--data-dir", str(self.data_dir),
+                "--port", str(self.port)]
+        for assignment in assignments:
+            argv += ["--set", assignment]
+        return argv
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.output_file.open("wb") as output:
+            return subprocess.Popen(
+                self.command(), cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=output,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def _ready(self) -> bool:
+        if not self.output_file.is_file():
+            return False
+        text = self.output_file.read_text(encoding="utf-8", errors="replace")
+        return any(line.startswith("ready:") for line in text.splitlines())
+
+    def output_tail(self) -> str:
+        return "\n".join(
+            [tail(self.output_file), tail(self.data_dir / "logs" / "synapse.out")]
+        )
