@@ -7,11 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import psycopg2
+import psycopg2  # type: ignore[import-untyped]
 
 HOST = "127.0.0.1"
 PORT = 5432
 USER = "postgres"
+
+
+class DatabaseError(RuntimeError):
+    """PostgreSQL is unreachable or refused to create or drop a database."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,11 @@ class Database:
 
 
 def _admin_connection() -> psycopg2.extensions.connection:
-    conn = psycopg2.connect(host=HOST, port=PORT, user=USER, dbname="postgres", connect_timeout=5)
+    try:
+        conn = psycopg2.connect(host=HOST, port=PORT, user=USER, dbname="postgres",
+                                connect_timeout=5)
+    except psycopg2.Error as exc:
+        raise DatabaseError(f"PostgreSQL at {HOST}:{PORT} as {USER}: {exc}".strip()) from exc
     conn.autocommit = True
     return conn
 

@@ -17,7 +17,7 @@ def free_port_block(count: int) -> int:
     import random
 
     for _ in range(200):
-        base = random.randrange(20000, 30000 - count)  # noqa: S311 - not security related
+        base = random.randrange(20000, 30000 - count)
         if all(_is_free(base + offset) for offset in range(count)):
             return base
     raise RuntimeError(f"no block of {count} free ports found")

@@ -73,7 +73,9 @@ def test_synapse_overrides_are_merged_last(tmp_path: Path) -> None:
     }
 
 
-def test_secrets_from_environment_and_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_from_environment_and_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Production secrets can come from an environment variable or an operator's file."""
     given = tmp_path / "given_form_secret"
     given.write_text("from-a-file\n")

@@ -63,7 +63,9 @@ def test_sources_override_in_order(tmp_path: Path) -> None:
         ("auth.colour=blue", "Invalid setting 'auth.colour': unknown key"),
     ],
 )
-def test_bad_value_is_refused_with_key_value_and_expectation(assignment: str, expected: str) -> None:
+def test_bad_value_is_refused_with_key_value_and_expectation(
+    assignment: str, expected: str
+) -> None:
     """The message names the key, the value and what is expected, on one line."""
     with pytest.raises(SettingsError) as caught:
         _load(assignment)
@@ -74,11 +76,11 @@ def test_bad_value_is_refused_with_key_value_and_expectation(assignment: str, ex
 
 def test_cross_checks_refuse_inconsistent_combinations() -> None:
     """Workers without PostgreSQL, and access tokens outliving the session, are refused."""
-    with pytest.raises(SettingsError, match="workers need database.engine=postgres"):
+    with pytest.raises(SettingsError, match=r"workers need database\.engine=postgres"):
         _load("workers.generic_workers=1")
     with pytest.raises(SettingsError, match="must not exceed session_lifetime"):
         _load("auth.refreshable_access_token_lifetime=12h", "auth.session_lifetime=1h")
-    with pytest.raises(SettingsError, match="collides with server.port"):
+    with pytest.raises(SettingsError, match=r"collides with server\.port"):
         _load("metrics.port=8008")
     with pytest.raises(SettingsError, match="cp_min"):
         _load("database.cp_min=20", "database.cp_max=5")
@@ -92,7 +94,7 @@ def test_unknown_profile_lists_the_known_ones() -> None:
 
 def test_malformed_inputs_are_refused(tmp_path: Path) -> None:
     """A --set without '=', a non-mapping settings file and broken YAML are refused clearly."""
-    with pytest.raises(SettingsError, match="expected section.key=value"):
+    with pytest.raises(SettingsError, match=r"expected section\.key=value"):
         parse_assignment("server.port")
     (tmp_path / "settings.yaml").write_text("- just\n- a list\n")
     with pytest.raises(SettingsError, match="expected a mapping"):

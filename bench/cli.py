@@ -1,0 +1,176 @@
+"""``python -m bench``: start both servers, run the scenarios, print and record the table."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+
+from bench import docs, machine, report, results
+from bench.options import Options, reproduce_command
+from bench.ports import free_port
+from bench.postgres import Database, DatabaseError, temporary_database
+from bench.runner import ScenarioResult, run_scenarios
+from bench.scenarios import REGISTRY, select
+from bench.servers import OursServer, ServerProcess, StartError, VanillaServer
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = PROJECT_DIR / "docs" / "benchmarks.md"
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout carries only the table."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Options; sizes left unset fall back to the defaults (or the --quick ones)."""
+    defaults = Options()
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark vanilla Synapse against our configured Synapse, side by side.",
+    )
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default=None,
+                        help="database of both servers; postgres uses 127.0.0.1:5432 as user "
+                        "postgres (default: sqlite)")
+    parser.add_argument("--messages", type=_positive_int, default=None,
+                        help=f"timed messages per latency scenario (default {defaults.messages})")
+    parser.add_argument("--warmup", type=int, default=None,
+                        help=f"untimed messages first (default {defaults.warmup})")
+    parser.add_argument("--duration", type=_positive_float, default=None,
+                        help=f"seconds of throughput load per server "
+                        f"(default {defaults.duration_s:g})")
+    parser.add_argument("--senders", type=_positive_int, default=None,
+                        help=f"concurrent senders for throughput (default {defaults.senders})")
+    parser.add_argument("--rooms", type=_positive_int, default=None,
+                        help=f"rooms the senders spread over (default {defaults.rooms})")
+    parser.add_argument("--rounds", type=_positive_int, default=None,
+                        help=f"alternating rounds the totals are split over "
+                        f"(default {defaults.rounds})")
+    parser.add_argument("--scenario", dest="scenarios", action="append", default=[],
+                        choices=list(REGISTRY), help="run only this scenario (repeatable)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small numbers for a smoke run; writes no docs unless --output")
+    parser.add_argument("--output", type=Path, default=None,
+                        help=f"Markdown file to write the results section into "
+                        f"(default {DEFAULT_OUTPUT.relative_to(PROJECT_DIR)})")
+    parser.add_argument("--no-write", action="store_true",
+                        help="only print the table")
+    parser.add_argument("--keep-data", action="store_true",
+                        help="keep the servers' data directories (config, logs) afterwards")
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    """Defaults, then --quick, then whatever was given explicitly."""
+    options = Options().quick() if args.quick else Options()
+    given = {
+        "database": args.database, "messages": args.messages, "warmup": args.warmup,
+        "duration_s": args.duration, "senders": args.senders, "rooms": args.rooms,
+        "rounds": args.rounds,
+    }
+    options = replace(options, **{k: v for k, v in given.items() if v is not None})
+    return replace(options, scenarios=tuple(dict.fromkeys(args.scenarios)))
+
+
+def output_path(args: argparse.Namespace) -> Path | None:
+    """Where to write the docs section, or None."""
+    if args.no_write or (args.quick and args.output is None):
+        return None
+    return args.output or DEFAULT_OUTPUT
+
+
+def section_key(options: Options) -> str:
+    """``core:sqlite`` for the full set of scenarios, else the names run."""
+    suite = "+".join(options.scenarios) if options.scenarios else "core"
+    return f"{suite}:{options.database}"
+
+
+@contextmanager
+def started_servers(root: Path, options: Options) -> Iterator[list[ServerProcess]]:
+    """Both servers running (vanilla first), each on its own database; stopped on exit."""
+    with ExitStack() as stack:
+        databases: list[Database | None] = [None, None]
+        if options.database == "postgres":
+            databases = [stack.enter_context(temporary_database(f"hearth_bench_{n}"))
+                         for n in ("vanilla", "ours")]
+        servers: list[ServerProcess] = [
+            VanillaServer(root / "vanilla", free_port(), databases[0]),
+            OursServer(root / "ours", free_port(), free_port(), databases[1]),
+        ]
+        for server in servers:
+            log(f"starting {server.name} on {server.base_url} (data: {server.data_dir})")
+            stack.callback(server.stop)
+            server.start()
+        yield servers
+        log("stopping the servers")
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def measure(options: Options, keep_data: bool) -> list[ScenarioResult]:
+    """Start both servers, run the scenarios, stop the servers (also on error or Ctrl-C).
+
+    The data directories are removed after a clean run, kept (and named) otherwise.
+    """
+    scenarios = select(options.scenarios)
+    root = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
+    measured: list[ScenarioResult] | None = None
+    try:
+        with started_servers(root, options) as servers:
+            measured = asyncio.run(run_scenarios(servers, scenarios, options, log))
+    finally:
+        if measured is not None and not keep_data:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            log(f"server data kept in {root}")
+    return measured
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; exit status 0 on success, 1 on failure, 130 when interrupted."""
+    args = build_parser().parse_args(argv)
+    options = options_from(args)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        facts = machine.describe(options.database)
+        measured = measure(options, args.keep_data)
+    except KeyboardInterrupt:
+        log("interrupted; servers stopped")
+        return 130
+    except (StartError, DatabaseError) as exc:
+        log(f"error: {exc}")
+        return 1
+    key = section_key(options)
+    log(f"raw results: {results.save(measured, options, facts, key)}")
+    print(report.text_table(report.rows(measured)))
+    target = output_path(args)
+    if target is not None:
+        docs.write_section(target, key, report.markdown_section(measured, options, facts))
+        log(f"wrote section {key} of {target}")
+    print(f"\nreproduce: {reproduce_command(options)}")
+    return 0

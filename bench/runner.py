@@ -1,0 +1,62 @@
+"""Run the scenarios on both servers in alternating rounds, so machine noise hits both."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench.matrix import Endpoint, open_session
+from bench.options import Options
+from bench.scenarios import Metric, Sample, Scenario
+from bench.servers import ServerProcess
+
+# A pause before each measured round, so one server's leftover background work
+# (cache flushes, stream updates) does not land in the other's round.
+SETTLE_S = 1.0
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """What one scenario measured, per server name."""
+
+    scenario: Scenario[Any]
+    samples: dict[str, Sample]
+    metrics: dict[str, list[Metric]]
+
+
+def round_order(count: int, round_index: int) -> list[int]:
+    """Server indexes for one round: A B, then B A, and so on (ABBA)."""
+    order = list(range(count))
+    return order if round_index % 2 == 0 else order[::-1]
+
+
+async def _run_scenario(scenario: Scenario[Any], endpoints: Sequence[Endpoint],
+                        options: Options, log: Callable[[str], None]) -> ScenarioResult:
+    fixtures = []
+    for endpoint in endpoints:
+        log(f"{scenario.name}: preparing {endpoint.name}")
+        fixtures.append(await scenario.prepare(endpoint, options))
+    samples = {endpoint.name: Sample() for endpoint in endpoints}
+    for round_index in range(options.rounds):
+        for index in round_order(len(endpoints), round_index):
+            endpoint = endpoints[index]
+            await asyncio.sleep(SETTLE_S)
+            sample = await scenario.measure(fixtures[index], options, round_index)
+            log(f"{scenario.name}: round {round_index + 1}/{options.rounds} {endpoint.name}: "
+                f"{sample.ok} ok, {sample.failed} failed")
+            samples[endpoint.name].add(sample)
+    metrics = {name: scenario.summarize(sample) for name, sample in samples.items()}
+    return ScenarioResult(scenario, samples, metrics)
+
+
+async def run_scenarios(servers: Sequence[ServerProcess], scenarios: Sequence[Scenario[Any]],
+                        options: Options, log: Callable[[str], None]) -> list[ScenarioResult]:
+    """Every scenario on every (already started) server."""
+    endpoints = [Endpoint(s.name, s.base_url, s.shared_secret, open_session()) for s in servers]
+    try:
+        return [await _run_scenario(s, endpoints, options, log) for s in scenarios]
+    finally:
+        for endpoint in endpoints:
+            await endpoint.session.close()
