@@ -49,7 +49,8 @@ def test_metrics_port_in_use_is_refused() -> None:
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         taken = blocker.getsockname()[1]
-        with pytest.raises(PreflightError, match=rf"port {taken} on 127\.0\.0\.1 \(metrics\.port\)"):
+        expected = rf"port {taken} on 127\.0\.0\.1 \(metrics\.port\)"
+        with pytest.raises(PreflightError, match=expected):
             preflight(_settings(f"server.port={free_port()}", f"metrics.port={taken}"),
                       required={})
 

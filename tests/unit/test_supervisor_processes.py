@@ -36,7 +36,7 @@ def test_health_timeout_reports_the_log(tmp_path: Path) -> None:
     spec = ProcessSpec("mute", _python("print('starting'); import time; time.sleep(60)"),
                        tmp_path / "m.out", health_url="http://127.0.0.1:9/health",
                        ready_timeout_s=1.0)
-    with pytest.raises(StartError, match="did not answer on http://127.0.0.1:9/health"):
+    with pytest.raises(StartError, match=r"did not answer on http://127\.0\.0\.1:9/health"):
         sup.start(spec)
     assert sup.running == ()
 
