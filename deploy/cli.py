@@ -19,7 +19,7 @@ import yaml
 from deploy import admin
 from deploy.preflight import PreflightError, preflight
 from deploy.render import PROFILES_DIR, Rendered, render
-from deploy.settings import Settings, SettingsError, load_settings
+from deploy.settings import Settings, SettingsError, load_settings, settings_reference
 from deploy.structured_log import configure_logging
 from deploy.supervisor import ProcessSpec, StartError, Supervisor, python_module_argv
 
@@ -102,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     admin_cmd.add_argument("user_id", help="full user ID, e.g. @alice:localhost")
     admin_cmd.add_argument("--revoke", action="store_true", help="remove admin instead")
 
+    show_cmd = commands.add_parser(
+        "show-settings", help="print the effective settings (all sources merged) as YAML"
+    )
+    _add_data_dir(show_cmd)
+    _add_render_options(show_cmd)
+    show_cmd.add_argument(
+        "--markdown", action="store_true", help="print the reference table of docs/settings.md"
+    )
+
     status_cmd = commands.add_parser("status", help="show whether the homeserver is up")
     _add_data_dir(status_cmd)
     status_cmd.add_argument("--json", action="store_true", help="machine-readable output")
@@ -144,6 +153,20 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"  wrote {path}")
     if not result.changed:
         print("  nothing changed")
+    return 0
+
+
+def cmd_show_settings(args: argparse.Namespace) -> int:
+    """Print every setting with its effective value; secrets are masked."""
+    settings = _settings(args, _data_dir(args.data_dir))
+    if args.markdown:
+        print(settings_reference(settings), end="")
+        return 0
+    dumped = settings.model_dump(mode="json")
+    for section, key in (("database", "password"), ("redis", "password"), ("email", "smtp_pass")):
+        if dumped[section][key]:
+            dumped[section][key] = "********"
+    print(yaml.safe_dump(dumped, sort_keys=False), end="")
     return 0
 
 
@@ -292,6 +315,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 COMMANDS = {
     "render": cmd_render,
     "check-config": cmd_check_config,
+    "show-settings": cmd_show_settings,
     "run": cmd_run,
     "create-user": cmd_create_user,
     "make-admin": cmd_make_admin,
