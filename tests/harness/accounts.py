@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,16 +90,3 @@ async def whoami(server: Homeserver, token: str) -> Reply:
     """GET /account/whoami: 200 with user_id/device_id while the token is valid."""
     return await call(server, "GET", f"{CLIENT_V3}/account/whoami", token=token)
 
-
-async def poll(
-    probe: Callable[[], Awaitable[Any]], timeout: float = 20.0, interval: float = 0.2
-) -> Any:
-    """Call ``probe`` until it returns something truthy, and return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = await probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout}s")
-        await asyncio.sleep(interval)

@@ -11,7 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.harness.accounts import CLIENT_V3, Reply, call, login, start_uia, whoami
+from tests.harness.accounts import (
+    CLIENT_V3,
+    Reply,
+    call,
+    login,
+    offers_stage,
+    start_uia,
+    whoami,
+)
 from tests.harness.clients import ClientFactory, User
 from tests.harness.server import Homeserver
 from tests.harness.smtp import SmtpServer
@@ -77,7 +85,7 @@ async def reset_with_email(homeserver: Homeserver, sid: str, client_secret: str)
     """Anonymous /account/password, proving ownership of the address through the UIA stage."""
     body = {"new_password": NEW_PASSWORD}
     challenge = await start_uia(homeserver, "POST", PASSWORD, body)
-    assert ["m.login.email.identity"] in [flow["stages"] for flow in challenge.body["flows"]]
+    assert offers_stage(challenge, "m.login.email.identity")
     auth = {"type": "m.login.email.identity",
             "threepid_creds": {"sid": sid, "client_secret": client_secret},
             "session": challenge.body["session"]}

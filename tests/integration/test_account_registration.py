@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from tests.harness.accounts import CLIENT_V3, call, login, start_uia, whoami
+from tests.harness.accounts import CLIENT_V3, call, login, offers_stage, start_uia, whoami
 from tests.harness.clients import DEFAULT_PASSWORD, ClientFactory
 from tests.harness.server import Homeserver
 
@@ -25,7 +25,7 @@ async def test_registration_with_dummy_auth_then_password_login(homeserver: Home
             "initial_device_display_name": "Registration device"}
 
     challenge = await start_uia(homeserver, "POST", REGISTER, body)
-    assert ["m.login.dummy"] in [flow["stages"] for flow in challenge.body["flows"]]
+    assert offers_stage(challenge, "m.login.dummy")
 
     done = await call(homeserver, "POST", REGISTER, {
         **body, "auth": {"type": "m.login.dummy", "session": challenge.body["session"]},
