@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import docs, machine, report, results
+from bench.cpu import OtherLoad
 from bench.options import Options, reproduce_command
 from bench.ports import free_port
 from bench.postgres import Database, DatabaseError, temporary_database
@@ -24,6 +25,8 @@ from bench.servers import OursServer, ServerProcess, StartError, VanillaServer
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_DIR / "docs" / "benchmarks.md"
+# Above this share of the CPU used by other processes, the run is flagged as noisy.
+NOISY_SHARE = 0.10
 
 
 def log(message: str) -> None:
@@ -156,8 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = options_from(args)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    meter = OtherLoad()
     try:
         facts = machine.describe(options.database)
+        meter.start()
         measured = measure(options, args.keep_data)
     except KeyboardInterrupt:
         log("interrupted; servers stopped")
@@ -165,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StartError, DatabaseError) as exc:
         log(f"error: {exc}")
         return 1
+    facts = replace(facts, other_load=meter.stop())
+    if facts.other_load > NOISY_SHARE:
+        log(f"warning: other processes used {facts.other_load:.0%} of the CPU during the run; "
+            "the absolute figures are inflated (the ratios less so)")
     key = section_key(options)
     log(f"raw results: {results.save(measured, options, facts, key)}")
     print(report.text_table(report.rows(measured)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import platform
 import sqlite3
@@ -24,10 +25,15 @@ class Machine:
     python: str
     synapse: str
     database: str
+    other_load: float = math.nan
 
     def line(self) -> str:
-        return (f"{self.date}; {self.cpus} CPUs ({self.cpu_model}); Python {self.python}; "
+        text = (f"{self.date}; {self.cpus} CPUs ({self.cpu_model}); Python {self.python}; "
                 f"Synapse {self.synapse}; {self.database}")
+        if math.isfinite(self.other_load):
+            text += (f"; other processes used {self.other_load:.0%} of the machine's CPU "
+                     "during the run")
+        return text
 
 
 def _cpu_model() -> str:

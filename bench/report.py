@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bench.machine import Machine
 from bench.options import Options, reproduce_command
-from bench.runner import ScenarioResult
+from bench.runner import ScenarioResult, round_order
 
 HEADERS = ("scenario", "metric", "vanilla", "ours", "ours/vanilla")
 BASELINE = "vanilla"
@@ -87,14 +87,17 @@ def markdown_section(results: Sequence[ScenarioResult], options: Options,
     repeat it."""
     database = "PostgreSQL" if options.database == "postgres" else "SQLite"
     names = ", ".join(r.scenario.title for r in results)
-    order = ", ".join(["vanilla, ours", "ours, vanilla"] * 2)
+    suite = "" if options.scenarios else "Core: "
+    servers = (BASELINE, CANDIDATE)
+    order = "; ".join(
+        " → ".join(servers[i] for i in round_order(len(servers), r)) for r in range(options.rounds)
+    )
     lines = [
-        f"## {names.capitalize()} ({database})",
+        f"## {suite}{names} ({database})",
         "",
         f"Measured {machine.line()}.",
         f"Both servers ran side by side; each scenario alternated between them over "
-        f"{options.rounds} rounds ({order}, …), with the totals below split evenly "
-        f"over the rounds.",
+        f"{options.rounds} rounds ({order}), the totals below split evenly over the rounds.",
         "",
         markdown_table(rows(results)),
         "",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bench.cpu import OtherLoad
 from bench.matrix import Endpoint, open_session
 from bench.options import Options
 from bench.scenarios import Metric, Sample, Scenario
@@ -26,6 +29,11 @@ class ScenarioResult:
     metrics: dict[str, list[Metric]]
 
 
+def _client_cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def round_order(count: int, round_index: int) -> list[int]:
     """Server indexes for one round: A B, then B A, and so on (ABBA)."""
     order = list(range(count))
@@ -33,20 +41,26 @@ def round_order(count: int, round_index: int) -> list[int]:
 
 
 async def _run_scenario(scenario: Scenario[Any], endpoints: Sequence[Endpoint],
-                        options: Options, log: Callable[[str], None]) -> ScenarioResult:
+                        meter: OtherLoad, options: Options,
+                        log: Callable[[str], None]) -> ScenarioResult:
     fixtures = []
     for endpoint in endpoints:
         log(f"{scenario.name}: preparing {endpoint.name}")
         fixtures.append(await scenario.prepare(endpoint, options))
     samples = {endpoint.name: Sample() for endpoint in endpoints}
+    started, cpu = time.perf_counter(), _client_cpu_s()
     for round_index in range(options.rounds):
         for index in round_order(len(endpoints), round_index):
             endpoint = endpoints[index]
             await asyncio.sleep(SETTLE_S)
+            meter.start()
             sample = await scenario.measure(fixtures[index], options, round_index)
             log(f"{scenario.name}: round {round_index + 1}/{options.rounds} {endpoint.name}: "
-                f"{sample.ok} ok, {sample.failed} failed")
+                f"{sample.ok} ok, {sample.failed} failed; other processes took "
+                f"{meter.stop():.0%} of the CPU")
             samples[endpoint.name].add(sample)
+    busy = (_client_cpu_s() - cpu) / (time.perf_counter() - started)
+    log(f"{scenario.name}: the load generator used {busy:.0%} of one CPU while measuring")
     metrics = {name: scenario.summarize(sample) for name, sample in samples.items()}
     return ScenarioResult(scenario, samples, metrics)
 
@@ -55,8 +69,9 @@ async def run_scenarios(servers: Sequence[ServerProcess], scenarios: Sequence[Sc
                         options: Options, log: Callable[[str], None]) -> list[ScenarioResult]:
     """Every scenario on every (already started) server."""
     endpoints = [Endpoint(s.name, s.base_url, s.shared_secret, open_session()) for s in servers]
+    meter = OtherLoad(lambda: {g for s in servers if (g := s.process_group) is not None})
     try:
-        return [await _run_scenario(s, endpoints, options, log) for s in scenarios]
+        return [await _run_scenario(s, endpoints, meter, options, log) for s in scenarios]
     finally:
         for endpoint in endpoints:
             await endpoint.session.close()

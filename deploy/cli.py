@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ai_bot.strings import ENABLE_HINT
 from deploy import admin
 from deploy.preflight import PreflightError, preflight
 from deploy.render import PROFILES_DIR, Rendered, render
@@ -230,6 +231,30 @@ def _ensure_admin(result: Rendered, base_url: str, username: str) -> None:
     print(f"admin credentials saved to {path} (mode 0600)")
 
 
+def _bot_api_key(result: Rendered) -> str:
+    key_file = result.settings.ai_bot.api_key_file
+    if key_file:
+        path = Path(key_file)
+        return path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    return os.environ.get("OPENAI_API_KEY", "").strip()
+
+
+def _start_bot(supervisor: Supervisor, result: Rendered) -> None:
+    """The AI bot joins the supervised processes when a model API key is configured."""
+    if result.bot_config is None:
+        return
+    if not _bot_api_key(result):
+        print(ENABLE_HINT, flush=True)
+        return
+    spec = ProcessSpec(
+        name="ai_bot",
+        argv=python_module_argv("ai_bot", "--config", str(result.bot_config)),
+        log_file=result.data_dir / "logs" / "ai_bot.out",
+    )
+    print(f"starting {spec.name} (log: {spec.log_file})", flush=True)
+    supervisor.start(spec)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Render, start everything, say ready, and supervise until Ctrl-C or SIGTERM."""
     data_dir = _data_dir(args.data_dir)
@@ -256,6 +281,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             supervisor.stop_all()
             return EXIT_FAILED
     _ensure_admin(result, base_url, args.admin_user)
+    _start_bot(supervisor, result)
     print(f"ready: {base_url} (server name {settings.server.name}, profile {settings.profile})",
           flush=True)
     print(f"connect a client to {base_url}; stop with Ctrl-C", flush=True)

@@ -61,9 +61,42 @@ class Rendered:
     secrets: SecretPaths
     settings: Settings
     changed: tuple[Path, ...]
+    bot_config: Path | None = None
 
 
-def project_modules(settings: Settings) -> tuple[ModuleEntry, ...]:
+def _login_security_config(settings: Settings, secrets: SecretPaths | None) -> dict[str, Any]:
+    """The login_security module's config (docs/login-security.md)."""
+    ls = settings.login_security
+    password_config = settings.synapse_overrides.get("password_config") or {}
+    return {
+        "server_name": settings.server.name,
+        "public_baseurl": settings.baseurl,
+        # The module checks passwords against Synapse's hashes, so it needs any pepper too.
+        "password_pepper": str(password_config.get("pepper", "")),
+        "trusted_proxies": list(settings.server.trusted_proxies),
+        "lockout": {
+            "account_failures": settings.auth.failed_login_limit,
+            "address_failures": ls.address_failure_limit,
+            "window": ls.failure_window,
+            "account_duration": ls.lockout_duration,
+            "address_duration": ls.address_lockout_duration,
+            "address_exempt": list(ls.address_exempt_ranges),
+        },
+        "ip_rules": {role: {"allow": list(rule.allow), "deny": list(rule.deny)}
+                     for role, rule in ls.ip_rules.items()},
+        "mfa": {
+            "required_roles": list(ls.mfa_required_roles),
+            "enrolment_grace": ls.mfa_enrolment_grace,
+            "issuer": ls.mfa_issuer,
+            "secret_path": str(secrets.mfa_encryption_key) if secrets else "",
+            "template_dir": str(PROJECT_DIR / "config" / "templates" / "mfa"),
+        },
+    }
+
+
+def project_modules(
+    settings: Settings, secrets: SecretPaths | None = None
+) -> tuple[ModuleEntry, ...]:
     """Every module this project ships, enabled or not per the settings."""
     return (
         ModuleEntry(
@@ -71,6 +104,38 @@ def project_modules(settings: Settings) -> tuple[ModuleEntry, ...]:
             path="synapse_modules.business_metrics.BusinessMetricsModule",
             enabled=settings.modules.business_metrics,
             config={"server_name": settings.server.name},
+        ),
+        ModuleEntry(
+            name="access_policy",
+            path="synapse_modules.access_policy.module.AccessPolicyModule",
+            enabled=settings.modules.access_policy,
+            config={
+                "server_name": settings.server.name,
+                "policy_file": str(PROJECT_DIR / settings.modules.access_policy_file),
+                "max_upload_size": settings.media.max_upload_size,
+                # Shared rate-limit counters live in the Redis Synapse replicates over.
+                "redis": {"host": settings.redis.host, "port": settings.redis.port,
+                          "dbid": settings.redis.dbid, "password": settings.redis.password}
+                if settings.redis.enabled else None,
+            },
+        ),
+        ModuleEntry(
+            name="login_security",
+            path="synapse_modules.login_security.LoginSecurityModule",
+            enabled=settings.modules.login_security,
+            config=_login_security_config(settings, secrets),
+        ),
+        # Keep content_guard last: Synapse skips the check_event_allowed callbacks after one
+        # that rewrites an event, and content_guard rewrites messages with unsafe HTML.
+        ModuleEntry(
+            name="content_guard",
+            path="synapse_modules.content_guard.ContentGuardModule",
+            enabled=settings.modules.content_guard,
+            config={
+                "server_name": settings.server.name,
+                "max_body_bytes": settings.modules.content_max_body_bytes,
+                "max_formatted_body_bytes": settings.modules.content_max_formatted_body_bytes,
+            },
         ),
     )
 
@@ -145,7 +210,7 @@ def render_homeserver_config(
         secrets=secrets,
         registration_shared_secret=secrets.read("registration_shared_secret"),
         sqlite_path=(data_dir / settings.database.sqlite_path),
-        modules=project_modules(settings),
+        modules=project_modules(settings, secrets),
         workers=workers,
         event_persisters=[w.name for w in workers if w.kind == "event_persister"],
         federation_senders=[w.name for w in workers if w.kind == "federation_sender"],
@@ -157,6 +222,31 @@ def render_homeserver_config(
     merged = deep_merge(loaded, settings.synapse_overrides)
     header = "".join(f"{line}\n" for line in text.splitlines()[:2] if line.startswith("#"))
     return header + yaml.safe_dump(merged, sort_keys=False)
+
+
+BOT_CONFIG_FILE = "ai-bot.yaml"
+
+
+def render_bot_config(settings: Settings, data_dir: Path, secrets: SecretPaths) -> str:
+    """The AI bot's config (ai_bot/config.py), from ``ai_bot`` settings; ``bot_config`` last."""
+    bot = settings.ai_bot
+    endpoint: dict[str, Any] = {}
+    if bot.base_url:
+        endpoint["base_url"] = bot.base_url
+    if bot.api_key_file:
+        endpoint["api_key_path"] = bot.api_key_file
+    base: dict[str, Any] = {
+        "homeserver_url": f"http://127.0.0.1:{settings.server.port}",
+        "localpart": bot.localpart,
+        "displayname": bot.displayname,
+        "data_dir": str(data_dir / "ai_bot"),
+        "registration_shared_secret_file": str(secrets.registration_shared_secret),
+        "admin_credentials_file": str(data_dir / "admin-credentials.json"),
+        "metrics_port": bot.metrics_port,
+        "model": {"default": bot.default_model, "endpoint": endpoint},
+    }
+    header = "# Rendered by `hearth render` from the ai_bot settings; edit those instead.\n"
+    return header + yaml.safe_dump(deep_merge(base, bot.bot_config), sort_keys=False)
 
 
 def render(settings: Settings, data_dir: Path) -> Rendered:
@@ -199,6 +289,10 @@ def render(settings: Settings, data_dir: Path) -> Rendered:
             ),
             changed,
         )
+    bot_config: Path | None = None
+    if settings.ai_bot.enabled:
+        bot_config = data_dir / BOT_CONFIG_FILE
+        _write_if_changed(bot_config, render_bot_config(settings, data_dir, secrets), changed)
     return Rendered(
         data_dir=data_dir,
         config_file=config_file,
@@ -208,4 +302,5 @@ def render(settings: Settings, data_dir: Path) -> Rendered:
         secrets=secrets,
         settings=settings,
         changed=tuple(changed),
+        bot_config=bot_config,
     )

@@ -11,7 +11,9 @@ from signedjson.key import generate_signing_key, write_signing_keys
 
 from deploy.settings import SecretSettings
 
-SECRET_NAMES = ("macaroon_secret_key", "registration_shared_secret", "form_secret")
+# mfa_encryption_key: login_security derives the keys that seal TOTP secrets from it.
+SECRET_NAMES = ("macaroon_secret_key", "registration_shared_secret", "form_secret",
+                "mfa_encryption_key")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class SecretPaths:
     macaroon_secret_key: Path
     registration_shared_secret: Path
     form_secret: Path
+    mfa_encryption_key: Path
 
     def read(self, name: str) -> str:
         """The secret's value, for the few places that need it inline."""

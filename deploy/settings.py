@@ -9,6 +9,7 @@ variables ``HEARTH__SECTION__KEY``, and ``--set section.key=value`` on the comma
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DURATION = re.compile(r"^\d+(ms|s|m|h|d|w|y)$")
 SIZE = re.compile(r"^\d+[KMG]?$")
 ENV_PREFIX = "HEARTH__"
+ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -46,6 +48,16 @@ def _size(value: str) -> str:
     return value
 
 
+def _networks(values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        try:
+            ipaddress.ip_network(str(value).strip(), strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an IP address or range such as 10.0.0.0/8") from None
+    return values
+
+
 def duration_ms(value: str) -> int:
     """Convert a Synapse-style duration ('15m') to milliseconds, for cross-checks."""
     units = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000,
@@ -66,7 +78,10 @@ class ServerSettings(_Section):
     federation: bool = False
     report_stats: bool = False
     admin_contact: str = ""
+    # Proxies allowed to set X-Forwarded-For (Synapse's listener honours it only when set).
     trusted_proxies: tuple[str, ...] = ()
+
+    _check_proxies = field_validator("trusted_proxies")(_networks)
 
 
 class DatabaseSettings(_Section):
@@ -228,6 +243,59 @@ class WorkerSettings(_Section):
     replication_port: Port = 9093
 
 
+class AddressRuleSettings(_Section):
+    """Where accounts of one role may log in from: ``allow`` (empty: anywhere), ``deny``."""
+
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+
+    _check_ranges = field_validator("allow", "deny")(_networks)
+
+
+class LoginSecuritySettings(_Section):
+    """Lockout, TOTP second factor and address rules (synapse_modules/login_security).
+
+    The account lockout threshold is ``auth.failed_login_limit``; failures count within
+    ``failure_window``. See docs/login-security.md.
+    """
+
+    failure_window: str = "15m"
+    lockout_duration: str = "15m"
+    # Failures from one client address (over all accounts) before the address is blocked.
+    address_failure_limit: int = Field(default=20, ge=1, le=100_000)
+    address_lockout_duration: str = "15m"
+    # Ranges whose failures never block the whole address (e.g. an office NAT).
+    address_exempt_ranges: tuple[str, ...] = ()
+    # Roles that must use a second factor, and how long they may log in without one.
+    mfa_required_roles: tuple[str, ...] = ()
+    mfa_enrolment_grace: str = "7d"
+    mfa_issuer: str = Field(default="Hearth", min_length=1, max_length=64)
+    # Per role: {allow: [ranges], deny: [ranges]} for logging in.
+    ip_rules: dict[str, AddressRuleSettings] = Field(default_factory=dict)
+
+    _check_durations = field_validator(
+        "failure_window", "lockout_duration", "address_lockout_duration", "mfa_enrolment_grace"
+    )(_duration)
+    _check_exempt = field_validator("address_exempt_ranges")(_networks)
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _role_names(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
+        for role in roles:
+            if not ROLE_NAME.match(role):
+                raise ValueError(f"{role!r} is not a role name such as admin or member")
+        return roles
+
+    @field_validator("ip_rules")
+    @classmethod
+    def _rule_roles(cls, rules: dict[str, AddressRuleSettings]
+                    ) -> dict[str, AddressRuleSettings]:
+        for role in rules:
+            if not ROLE_NAME.match(role):
+                raise ValueError(f"{role!r} is not a role name such as admin or member")
+        return rules
+
+
 class SecretSettings(_Section):
     """Where secrets come from; empty means generated once in ``<data>/secrets``."""
 
@@ -235,12 +303,41 @@ class SecretSettings(_Section):
     macaroon_secret_key_file: str = ""
     registration_shared_secret_file: str = ""
     form_secret_file: str = ""
+    mfa_encryption_key_file: str = ""
 
 
 class ModuleSettings(_Section):
     """This project's Synapse modules."""
 
     business_metrics: bool = True
+    # Login security: lockout, TOTP second factor, address rules (docs/login-security.md).
+    login_security: bool = True
+    # Access policy: roles, permissions and per-role rate limits (docs/access-policy.md).
+    # The policy file is absolute, or relative to the project directory.
+    access_policy: bool = True
+    access_policy_file: str = Field(default="config/policy.yaml", min_length=1)
+    # Content guard: refuses malformed m.room.message content (400 M_BAD_JSON) and sanitises
+    # formatted_body HTML to the Matrix spec's allow-list. Per-field limits in UTF-8 bytes;
+    # Synapse itself refuses whole events over 65536 bytes.
+    content_guard: bool = True
+    content_max_body_bytes: int = Field(default=32_768, ge=1024, le=65_536)
+    content_max_formatted_body_bytes: int = Field(default=49_152, ge=1024, le=65_536)
+
+
+class AiBotSettings(_Section):
+    """The AI bot account: its own process, started by `hearth run` when a model API key is
+    set (OPENAI_API_KEY, or ``api_key_file``). Everything else of the bot: ``bot_config``,
+    merged into the rendered ``ai-bot.yaml`` (see ai_bot/config.py)."""
+
+    enabled: bool = True
+    localpart: str = Field(default="ai", pattern=r"^[a-z0-9._=\-/]+$")
+    displayname: str = "AI assistant"
+    default_model: str = "gpt-4o"
+    # OpenAI-compatible endpoint; empty: OPENAI_BASE_URL, else OpenAI.
+    base_url: str = ""
+    api_key_file: str = ""
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    bot_config: dict[str, Any] = Field(default_factory=dict)
 
 
 class Settings(_Section):
@@ -262,6 +359,8 @@ class Settings(_Section):
     workers: WorkerSettings = WorkerSettings()
     secrets: SecretSettings = SecretSettings()
     modules: ModuleSettings = ModuleSettings()
+    login_security: LoginSecuritySettings = LoginSecuritySettings()
+    ai_bot: AiBotSettings = AiBotSettings()
     # Anything Synapse supports that is not modelled above, deep-merged into the output last.
     synapse_overrides: dict[str, Any] = Field(default_factory=dict)
 
@@ -276,6 +375,9 @@ class Settings(_Section):
             raise ValueError("workers need redis.enabled=true (replication goes through Redis)")
         if self.metrics.enabled and self.metrics.port == self.server.port:
             raise ValueError(f"metrics.port ({self.metrics.port}) collides with server.port")
+        if self.proxy.enabled and not self.server.trusted_proxies:
+            raise ValueError("proxy.enabled needs server.trusted_proxies (the proxy's address, "
+                             "e.g. [127.0.0.1]) so client addresses come through")
         return self
 
     @property

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.clients import ClientFactory
+from tests.harness.fake_openai import fake_openai  # noqa: F401  (fixture for all tests)
 from tests.harness.postgres import postgres_available, postgres_required, temporary_database
 from tests.harness.server import Homeserver, make_homeserver
 from tests.harness.smtp import SmtpServer

@@ -36,6 +36,11 @@ class ServerProcess(ABC):
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def process_group(self) -> int | None:
+        """The process group of the running server (its own session), or None."""
+        return self.process.pid if self.process is not None else None
+
+    @property
     @abstractmethod
     def config_file(self) -> Path:
         """The homeserver.yaml Synapse reads."""

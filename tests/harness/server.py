@@ -28,6 +28,17 @@ TEST_SETTINGS = (
     "auth.registration_enabled=true",
     "auth.registration_requires_verification=false",
     "search.user_directory_search_all_users=false",
+    # Member unlimited, plus the small roles the access-policy tests need.
+    f"modules.access_policy_file={Path(__file__).with_name('policy.yaml')}",
+    # login_security: 127.0.0.1 acts as the trusted proxy in the address tests; loopback's
+    # own failures never block the address every test uses; admins must enrol (7-day grace);
+    # address rules that loopback logins of the other tests satisfy.
+    "server.trusted_proxies=[127.0.0.1]",
+    "login_security.address_failure_limit=6",
+    "login_security.address_exempt_ranges=[127.0.0.0/8, '::1/128']",
+    "login_security.mfa_required_roles=[admin]",
+    'login_security.ip_rules={"admin": {"allow": ["127.0.0.1/32", "::1/128", "10.0.0.0/8"], '
+    '"deny": ["10.66.0.0/16"]}, "member": {"deny": ["192.0.2.0/24"]}}',
 )
 
 

@@ -1,0 +1,1 @@
+"""Cost management: reserve the estimated cost before a call, settle with real usage after."""

@@ -1,0 +1,227 @@
+"""The bot's configuration: a frozen, typed model read once from a YAML file and the environment.
+
+Sources, later ones winning: the YAML file given with ``--config``, then environment variables
+``HEARTH_AI__SECTION__KEY=value`` (e.g. ``HEARTH_AI__MODEL__DEFAULT=gpt-4o-mini``).
+The model API key is best kept out of the file: ``model.endpoint.api_key_path`` or
+``OPENAI_API_KEY``. An invalid value is refused in
+one line naming its path, e.g. ``Error in configuration at 'streaming.min_edit_interval_s'``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ai_bot.llm.config import ModelSettings
+
+ENV_PREFIX = "HEARTH_AI__"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, phrased as one line that names the setting."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StreamingConfig(_Section):
+    """The edit scheduler: one per bot account, shared by every live answer."""
+
+    # No answer is edited more often than this.
+    min_edit_interval_s: float = Field(default=0.8, ge=0.05, le=30)
+    # Edits per second for the whole account (first events and final edits jump the queue).
+    max_edits_per_second: float = Field(default=8.0, gt=0, le=100)
+    # A message body longer than this (UTF-8 bytes) continues in a follow-up message. An edit
+    # carries the text twice plus HTML twice, and encryption adds a third: stay far below 64 KiB.
+    max_body_bytes: int = Field(default=12_000, ge=200, le=30_000)
+    max_concurrent_sends: int = Field(default=4, ge=1, le=32)
+    # How long a final edit is retried through outages before it is given up.
+    final_retry_deadline_s: float = Field(default=900.0, gt=0)
+    # m.text reads like a person's message in every client; m.notice marks bot output.
+    msgtype: Literal["m.text", "m.notice"] = "m.text"
+
+
+class ContextConfig(_Section):
+    """What the model sees of the room or thread."""
+
+    # Longest answer asked of the model (capped by the model's own output limit).
+    max_output_tokens: int = Field(default=1024, ge=16, le=128_000)
+
+    max_history_events: int = Field(default=200, ge=1, le=2000)
+    # Ask the model for a short summary of turns that no longer fit the window.
+    summarize_older: bool = False
+    # Tokens kept free besides the answer (tool specs, formatting overhead).
+    token_margin: int = Field(default=512, ge=0)
+    # Messages older than this when the bot sees them (e.g. after downtime) get no answer.
+    max_event_age_s: int = Field(default=600, ge=1)
+
+
+class ToolsConfig(_Section):
+    """Function calling."""
+
+    enabled: bool = True
+    max_steps: int = Field(default=5, ge=1, le=20)
+    # How many recent events ``search_room_history`` reads.
+    search_scan_events: int = Field(default=500, ge=10, le=5000)
+
+
+class RoleAi(_Section):
+    """AI permissions of one role (the fallback when the access policy is not installed)."""
+
+    use_ai: bool = True
+    # Model names or shell-style patterns; ("*",) allows every model of the catalogue.
+    models: tuple[str, ...] = ("*",)
+    daily_token_budget: int | None = Field(default=None, ge=0)
+    requests_per_minute: int | None = Field(default=20, ge=1)
+
+
+class UsdBudget(_Section):
+    """Spend limits of one role in US dollars (the ledger enforces them before each call)."""
+
+    daily_usd: float | None = Field(default=None, ge=0)
+    monthly_usd: float | None = Field(default=None, ge=0)
+
+
+class AccessConfig(_Section):
+    """Who may use the bot. The access policy module's answer wins when it is installed
+    (principle 2); ``default_role``, ``assignments`` and ``roles`` are the fallback."""
+
+    default_role: str = "user"
+    # user ID or shell-style pattern → role, first match wins.
+    assignments: dict[str, str] = Field(default_factory=dict)
+    roles: dict[str, RoleAi] = Field(
+        default_factory=lambda: {"user": RoleAi(), "admin": RoleAi(requests_per_minute=None)}
+    )
+    # Role name → dollar limits, whichever source named the role.
+    budgets_usd: dict[str, UsdBudget] = Field(default_factory=dict)
+    room_daily_usd: float | None = Field(default=None, ge=0)
+    room_monthly_usd: float | None = Field(default=None, ge=0)
+    bot_daily_usd: float | None = Field(default=None, ge=0)
+    bot_monthly_usd: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _roles_exist(self) -> AccessConfig:
+        for role in (self.default_role, *self.assignments.values()):
+            if role not in self.roles:
+                known = ", ".join(sorted(self.roles))
+                raise ValueError(f"role {role!r} is not defined in access.roles ({known})")
+        return self
+
+
+class BotConfig(_Section):
+    """Everything the bot process needs."""
+
+    homeserver_url: str = "http://127.0.0.1:8008"
+    localpart: str = Field(default="ai", pattern=r"^[a-z0-9._=\-/]+$")
+    displayname: str = "AI assistant"
+    set_avatar: bool = True
+    # Credentials (0600), crypto store and state of the bot live here.
+    data_dir: Path = Path("data/ai_bot")
+    # To register the account (shared-secret admin API) and to exempt it from rate limits.
+    registration_shared_secret_file: str = ""
+    admin_credentials_file: str = ""
+    # The ledger's database: sqlite:///path or postgresql://...; empty: <data_dir>/ledger.db.
+    ledger_url: str = ""
+    # Prometheus metrics of the bot on 127.0.0.1:<port>; 0 turns them off.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Encrypted rooms, cross-signing of the bot's own device.
+    encryption: bool = True
+    # The model layer's settings (endpoint, fallback, catalogue): see ai_bot/llm/config.py.
+    model: ModelSettings = ModelSettings()
+    streaming: StreamingConfig = StreamingConfig()
+    context: ContextConfig = ContextConfig()
+    tools: ToolsConfig = ToolsConfig()
+    access: AccessConfig = AccessConfig()
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.data_dir / "credentials.json"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "crypto"
+
+    def api_key(self, environ: Mapping[str, str] | None = None) -> str:
+        """The model API key (config, key file, else ``OPENAI_API_KEY``), or ''."""
+        endpoint = self.model.endpoint
+        if endpoint.api_key_path is not None and not endpoint.api_key_path.is_file():
+            return ""
+        configured = endpoint.resolved_api_key()
+        if configured:
+            return configured
+        env = os.environ if environ is None else environ
+        return env.get("OPENAI_API_KEY", "").strip()
+
+
+def _nest(parts: list[str], value: Any) -> dict[str, Any]:
+    nested: dict[str, Any] = {parts[-1]: value}
+    for part in reversed(parts[:-1]):
+        nested = {part: nested}
+    return nested
+
+
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(merged.get(key), Mapping) and isinstance(value, Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``HEARTH_AI__SECTION__KEY=value`` variables as a nested mapping (values read as YAML)."""
+    collected: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
+        if not parts:
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            value = raw
+        collected = _merge(collected, _nest(parts, value))
+    return collected
+
+
+def describe(error: ValidationError) -> str:
+    """The first problem as one line: where, what was given, what is expected."""
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return f"Error in configuration at '{where}': unknown setting"
+    return f"Error in configuration at '{where}': {message} (got {first.get('input')!r})"
+
+
+def parse_config(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> BotConfig:
+    """Validate a mapping (plus environment overrides) into a ``BotConfig``."""
+    merged = _merge(raw, from_environment(os.environ if environ is None else environ))
+    try:
+        return BotConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+
+
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> BotConfig:
+    """Read ``path`` (YAML mapping; None for defaults) and the environment."""
+    raw: Any = {}
+    if path is not None:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"Cannot read configuration {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"Invalid YAML in {path}: {exc}".replace("\n", " ")) from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"Invalid configuration {path}: expected a mapping at the top level")
+    return parse_config(raw, environ)

@@ -1,0 +1,1 @@
+"""Conversation context: Matrix history (fetched elsewhere) → the model's prompt."""

@@ -1,0 +1,1 @@
+"""Model access: the catalogue, OpenAI-compatible streaming, retries, fallback."""

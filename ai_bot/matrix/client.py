@@ -1,0 +1,315 @@
+"""The bot's Matrix client: matrix-nio's AsyncClient with end-to-end encryption.
+
+nio 0.26 does the Olm/Megolm work with vodozemac and keeps its crypto store (SQLite) in
+``<data_dir>/crypto``; the device ID is stable across restarts (see ``provision``), so the
+store stays valid. nio's own retry loops are turned off (``max_limit_exceeded=0``,
+``max_timeouts=0``): the edit scheduler handles 429 for the whole account, and the sync loop
+backs off on network errors.
+
+This module also reads rooms for the context builder and the tools (``RoomReader``), decrypting
+history where it can, and keeps the bot's per-room settings in room account data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from nio import MegolmEvent, RoomSendResponse
+from nio.client.async_client import AsyncClient, AsyncClientConfig
+from nio.exceptions import EncryptionError, LocalProtocolError
+
+from ai_bot.provision import Credentials
+from ai_bot.render import markdown_to_html
+from ai_bot.routing import NOTICE_KEY
+from ai_bot.streaming.scheduler import RateLimited, SendFailed
+
+logger = logging.getLogger(__name__)
+
+V3 = "/_matrix/client/v3"
+V1 = "/_matrix/client/v1"
+
+
+def q(value: str) -> str:
+    return quote(value, safe="")
+
+
+class MatrixError(Exception):
+    """A refused or failed client-server call."""
+
+    def __init__(self, status: int, errcode: str, message: str, retry_after_ms: int = 0) -> None:
+        super().__init__(f"HTTP {status} {errcode}: {message}")
+        self.status = status
+        self.errcode = errcode
+        self.retry_after_ms = retry_after_ms
+
+
+def build_nio_client(homeserver: str, credentials: Credentials, store_dir: Path,
+                     encryption: bool) -> AsyncClient:
+    """An AsyncClient logged in with the stored credentials, crypto store loaded."""
+    store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config = AsyncClientConfig(
+        encryption_enabled=encryption,
+        store_sync_tokens=True,
+        max_limit_exceeded=0,
+        max_timeouts=0,
+        request_timeout=60,
+    )
+    client = AsyncClient(homeserver, credentials.user_id, device_id=credentials.device_id,
+                         store_path=str(store_dir), config=config)
+    client.restore_login(credentials.user_id, credentials.device_id, credentials.access_token)
+    return client
+
+
+class MatrixClient:
+    """Thin, typed calls the bot needs, on top of nio."""
+
+    def __init__(self, nio: AsyncClient) -> None:
+        self.nio = nio
+
+    @property
+    def user_id(self) -> str:
+        return str(self.nio.user_id)
+
+    # -- raw requests --------------------------------------------------------------------
+
+    async def request(self, method: str, path: str, body: Any = None,
+                      query: Mapping[str, Any] | None = None, timeout: float = 30.0) -> Any:
+        """One client-server call by path; raises MatrixError for error answers."""
+        if query:
+            path = f"{path}?{urlencode(query)}"
+        headers = {"Authorization": f"Bearer {self.nio.access_token}",
+                   "Content-Type": "application/json"}
+        data = None if body is None else json.dumps(body)
+        response = await self.nio.send(method, path, data, headers, timeout=timeout)
+        try:
+            payload = await response.json(content_type=None)
+        except (ValueError, TypeError):
+            payload = {}
+        finally:
+            response.release()
+        if response.status >= 400:
+            payload = payload if isinstance(payload, dict) else {}
+            raise MatrixError(response.status, str(payload.get("errcode", "")),
+                              str(payload.get("error", "")),
+                              int(payload.get("retry_after_ms", 0) or 0))
+        return payload
+
+    # -- sending -------------------------------------------------------------------------
+
+    async def send_message(self, room_id: str, content: dict[str, Any], txn_id: str) -> str:
+        """Send (encrypting in encrypted rooms); the scheduler's ``Sender``."""
+        try:
+            response = await self.nio.room_send(room_id, "m.room.message", content, tx_id=txn_id,
+                                                ignore_unverified_devices=True)
+        except LocalProtocolError as exc:
+            raise SendFailed(f"not sendable: {exc}", retryable=True) from exc
+        if isinstance(response, RoomSendResponse):
+            return str(response.event_id)
+        status = getattr(response, "status_code", None)
+        if status == "M_LIMIT_EXCEEDED":
+            raise RateLimited(int(getattr(response, "retry_after_ms", 0) or 1000))
+        transport = getattr(response, "transport_response", None)
+        http_status = getattr(transport, "status", 0) or 0
+        retryable = http_status == 0 or http_status >= 500 or status in (None, "M_UNKNOWN")
+        raise SendFailed(f"{status}: {getattr(response, 'message', response)}", retryable)
+
+    async def send_notice(self, room_id: str, markdown: str,
+                          relation: dict[str, Any] | None = None) -> str | None:
+        """A short bot notice (command replies, warnings), left out of the model's context."""
+        content: dict[str, Any] = {
+            "msgtype": "m.notice", "body": markdown, "format": "org.matrix.custom.html",
+            "formatted_body": markdown_to_html(markdown), NOTICE_KEY: {}, "m.mentions": {},
+        }
+        if relation:
+            content["m.relates_to"] = relation
+        for attempt in range(5):
+            try:
+                return await self.send_message(room_id, content, txn_id=_txn())
+            except RateLimited as limited:
+                await asyncio.sleep(limited.retry_after_ms / 1000)
+            except SendFailed as failure:
+                if not failure.retryable:
+                    break
+                await asyncio.sleep(2 ** attempt)
+            except Exception as exc:  # network
+                logger.warning("notice not sent yet: %s", exc)
+                await asyncio.sleep(2 ** attempt)
+        logger.error("could not send a notice to %s", room_id)
+        return None
+
+    async def typing(self, room_id: str, on: bool) -> None:
+        try:
+            await self.request("PUT", f"{V3}/rooms/{q(room_id)}/typing/{q(self.user_id)}",
+                               {"typing": on, "timeout": 30000} if on else {"typing": False})
+        except Exception as exc:
+            logger.debug("typing notice failed: %s", exc)
+
+    async def read_receipt(self, room_id: str, event_id: str) -> None:
+        try:
+            await self.request("POST", f"{V3}/rooms/{q(room_id)}/receipt/m.read/{q(event_id)}",
+                               {})
+        except Exception as exc:
+            logger.debug("read receipt failed: %s", exc)
+
+    async def react(self, room_id: str, event_id: str, key: str) -> None:
+        content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id,
+                                    "key": key}}
+        try:
+            await self.nio.room_send(room_id, "m.reaction", content,
+                                     ignore_unverified_devices=True)
+        except Exception as exc:
+            logger.debug("reaction failed: %s", exc)
+
+    # -- room account data (the bot's per-room settings) ---------------------------------
+
+    async def get_room_data(self, room_id: str, kind: str) -> dict[str, Any] | None:
+        try:
+            found = await self.request(
+                "GET", f"{V3}/user/{q(self.user_id)}/rooms/{q(room_id)}/account_data/{kind}")
+        except MatrixError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return found if isinstance(found, dict) else None
+
+    async def put_room_data(self, room_id: str, kind: str, content: dict[str, Any]) -> None:
+        await self.request(
+            "PUT", f"{V3}/user/{q(self.user_id)}/rooms/{q(room_id)}/account_data/{kind}", content)
+
+    # -- reading rooms (RoomReader) ------------------------------------------------------
+
+    def decrypt(self, raw: dict[str, Any], room_id: str) -> dict[str, Any]:
+        """The decrypted form of an encrypted event when we hold its key, else ``raw``."""
+        if raw.get("type") != "m.room.encrypted" or not raw.get("content"):
+            return raw
+        try:
+            event = MegolmEvent.from_dict({**raw, "room_id": room_id})
+            if not isinstance(event, MegolmEvent):
+                return raw
+            decrypted = self.nio.decrypt_event(event)
+        except (EncryptionError, LocalProtocolError, KeyError, ValueError, AttributeError):
+            return raw
+        source = getattr(decrypted, "source", None)
+        if not isinstance(source, dict):
+            return raw
+        merged = {**raw, **source}
+        merged["unsigned"] = raw.get("unsigned", {})
+        return merged
+
+    async def recent_events(self, room_id: str, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` recent timeline events, oldest first, decrypted where possible."""
+        events: list[dict[str, Any]] = []
+        token: str | None = None
+        while len(events) < limit:
+            query: dict[str, Any] = {"dir": "b", "limit": min(100, limit - len(events))}
+            if token:
+                query["from"] = token
+            page = await self.request("GET", f"{V3}/rooms/{q(room_id)}/messages", query=query)
+            chunk = page.get("chunk", [])
+            events.extend(chunk)
+            token = page.get("end")
+            if not chunk or not token:
+                break
+        return [self.decrypt(e, room_id) for e in reversed(events)]
+
+    async def thread_events(self, room_id: str, root: str, limit: int) -> list[dict[str, Any]]:
+        """Events of a thread (without its root), oldest first."""
+        events: list[dict[str, Any]] = []
+        token: str | None = None
+        while len(events) < limit:
+            query: dict[str, Any] = {"dir": "b", "limit": min(100, limit - len(events))}
+            if token:
+                query["from"] = token
+            page = await self.request(
+                "GET", f"{V1}/rooms/{q(room_id)}/relations/{q(root)}/m.thread", query=query)
+            chunk = page.get("chunk", [])
+            events.extend(chunk)
+            token = page.get("next_batch")
+            if not chunk or not token:
+                break
+        # Edits of thread messages relate to those messages, not to the root: fetch them too.
+        edits: list[dict[str, Any]] = []
+        for event in events:
+            bundled = ((event.get("unsigned") or {}).get("m.relations") or {}).get("m.replace")
+            if bundled:
+                edits.extend(await self._edits(room_id, str(event["event_id"])))
+        ordered = sorted([*events, *edits], key=lambda e: int(e.get("origin_server_ts", 0)))
+        return [self.decrypt(e, room_id) for e in ordered]
+
+    async def _edits(self, room_id: str, event_id: str) -> list[dict[str, Any]]:
+        page = await self.request(
+            "GET", f"{V1}/rooms/{q(room_id)}/relations/{q(event_id)}/m.replace",
+            query={"limit": 20})
+        chunk: list[dict[str, Any]] = page.get("chunk", [])
+        return chunk
+
+    async def get_event(self, room_id: str, event_id: str) -> dict[str, Any] | None:
+        try:
+            raw = await self.request("GET", f"{V3}/rooms/{q(room_id)}/event/{q(event_id)}")
+        except MatrixError as exc:
+            if exc.status in (403, 404):
+                return None
+            raise
+        return self.decrypt(raw, room_id) if isinstance(raw, dict) else None
+
+    async def members(self, room_id: str) -> list[tuple[str, str]]:
+        found = await self.request("GET", f"{V3}/rooms/{q(room_id)}/joined_members")
+        joined = found.get("joined", {})
+        return [(uid, (info or {}).get("display_name") or uid) for uid, info in joined.items()]
+
+    async def membership(self, room_id: str, user_id: str) -> tuple[str | None, int]:
+        found = await self.request("GET", f"{V3}/rooms/{q(room_id)}/members",
+                                   query={"membership": "join"})
+        for event in found.get("chunk", []):
+            if event.get("state_key") == user_id:
+                return (event.get("content", {}).get("membership"),
+                        int(event.get("origin_server_ts", 0)))
+        return (None, 0)
+
+    async def history_visibility(self, room_id: str) -> str:
+        try:
+            found = await self.request(
+                "GET", f"{V3}/rooms/{q(room_id)}/state/m.room.history_visibility")
+        except MatrixError:
+            return "shared"
+        return str(found.get("history_visibility", "shared"))
+
+    async def power_level(self, room_id: str, user_id: str) -> tuple[int, int]:
+        """(the user's level, the level needed to change room state)."""
+        try:
+            levels = await self.request("GET", f"{V3}/rooms/{q(room_id)}/state/m.room.power_levels")
+        except MatrixError:
+            return (0, 50)
+        users = levels.get("users", {})
+        level = int(users.get(user_id, levels.get("users_default", 0)))
+        needed = int(levels.get("state_default", 50))
+        if user_id not in users and await self._is_creator(room_id, user_id):
+            level = max(level, needed, 100)  # room v12+: creators outrank every level
+        return level, needed
+
+    async def _is_creator(self, room_id: str, user_id: str) -> bool:
+        try:
+            create = await self.request("GET", f"{V3}/rooms/{q(room_id)}/state/m.room.create")
+            event = await self.request("GET", f"{V3}/rooms/{q(room_id)}/state/m.room.create",
+                                       query={"format": "event"})
+        except MatrixError:
+            return False
+        creators = {str(event.get("sender", "")), *map(str, create.get("additional_creators", []))}
+        return user_id in creators
+
+
+_counter = 0
+
+
+def _txn() -> str:
+    global _counter
+    import time
+
+    _counter += 1
+    return f"hearth-ai-n-{int(time.time() * 1000):x}-{_counter}"

@@ -1,0 +1,1 @@
+"""Streaming answers as message edits: one scheduler per bot account."""

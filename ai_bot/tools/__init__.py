@@ -1,0 +1,1 @@
+"""Function calling: a registry of tools with a small interface, and the built-in tools."""

@@ -1,0 +1,250 @@
+"""Role assignments in the main database (SQLite or PostgreSQL), in tables we own.
+
+Schema ``hearth_policy_*`` with its own version table and numbered, idempotent migrations,
+run only by the process that runs background tasks. Every write bumps a version counter in
+the same transaction; every process polls that counter to drop its cached roles, which is
+how a change reaches all processes within the poll interval.
+
+SQL is portable (``?`` placeholders, which Synapse converts for PostgreSQL; TEXT/BIGINT;
+``INSERT ... ON CONFLICT``, supported by SQLite >= 3.24 and PostgreSQL >= 9.5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+VERSION_COUNTER = "assignments_version"
+
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (1, (
+        """CREATE TABLE IF NOT EXISTS hearth_policy_assignments (
+            user_id TEXT NOT NULL PRIMARY KEY,
+            role TEXT NOT NULL,
+            source TEXT NOT NULL,
+            assigned_by TEXT,
+            assigned_ts BIGINT NOT NULL
+        )""",
+        """CREATE INDEX IF NOT EXISTS hearth_policy_assignments_role
+            ON hearth_policy_assignments (role, user_id)""",
+        """CREATE TABLE IF NOT EXISTS hearth_policy_counters (
+            name TEXT NOT NULL PRIMARY KEY,
+            value BIGINT NOT NULL
+        )""",
+        """INSERT INTO hearth_policy_counters (name, value) VALUES ('assignments_version', 0)
+            ON CONFLICT (name) DO NOTHING""",
+    )),
+)
+LATEST = MIGRATIONS[-1][0]
+
+SOURCE_ADMIN = "admin"
+SOURCE_RULE = "registration_rule"
+
+
+class Cursor(Protocol):
+    """The DB-API cursor surface the transaction functions use (Synapse's or sqlite3's)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ...) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Runner(Protocol):
+    """``ModuleApi.run_db_interaction``: run ``func(txn, *args)`` in a transaction."""
+
+    def __call__(self, desc: str, func: Callable[..., T], *args: Any) -> Awaitable[T]: ...
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A role given to a user by an admin or picked by a registration rule."""
+
+    user_id: str
+    role: str
+    source: str
+    assigned_by: str | None
+    assigned_ts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "role": self.role, "source": self.source,
+                "assigned_by": self.assigned_by, "assigned_ts": self.assigned_ts}
+
+
+@dataclass(frozen=True)
+class UserCounts:
+    """Active local users: assigned ones by stored role, and how many have no assignment."""
+
+    assigned: dict[str, int]
+    unassigned_members: int
+    unassigned_guests: int
+
+
+# --- transaction functions (plain SQL, unit-tested on sqlite3) ---------------------------
+
+
+def migrate_txn(txn: Cursor) -> int:
+    """Bring the schema to ``LATEST``; returns the version it was at before."""
+    txn.execute("CREATE TABLE IF NOT EXISTS hearth_policy_schema_version "
+                "(version INTEGER NOT NULL)")
+    txn.execute("SELECT version FROM hearth_policy_schema_version")
+    row = txn.fetchone()
+    if row is None:
+        txn.execute("INSERT INTO hearth_policy_schema_version (version) VALUES (0)")
+        current = 0
+    else:
+        current = int(row[0])
+    for number, statements in MIGRATIONS:
+        if number <= current:
+            continue
+        for statement in statements:
+            txn.execute(statement)
+        txn.execute("UPDATE hearth_policy_schema_version SET version = ?", (number,))
+    return current
+
+
+def schema_version_txn(txn: Cursor) -> int:
+    txn.execute("SELECT version FROM hearth_policy_schema_version")
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+def get_version_txn(txn: Cursor) -> int:
+    txn.execute("SELECT value FROM hearth_policy_counters WHERE name = ?", (VERSION_COUNTER,))
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _bump_version_txn(txn: Cursor) -> int:
+    txn.execute("UPDATE hearth_policy_counters SET value = value + 1 WHERE name = ?",
+                (VERSION_COUNTER,))
+    return get_version_txn(txn)
+
+
+def _row(row: Sequence[Any]) -> Assignment:
+    return Assignment(user_id=row[0], role=row[1], source=row[2], assigned_by=row[3],
+                      assigned_ts=int(row[4]))
+
+
+def get_assignment_txn(txn: Cursor, user_id: str) -> Assignment | None:
+    txn.execute("SELECT user_id, role, source, assigned_by, assigned_ts "
+                "FROM hearth_policy_assignments WHERE user_id = ?", (user_id,))
+    row = txn.fetchone()
+    return _row(row) if row else None
+
+
+def list_assignments_txn(txn: Cursor, role: str | None, after: str | None, limit: int
+                         ) -> list[Assignment]:
+    """Assignments ordered by user ID, after ``after`` (exclusive), optionally of one role."""
+    if role is None:
+        txn.execute("SELECT user_id, role, source, assigned_by, assigned_ts "
+                    "FROM hearth_policy_assignments WHERE user_id > ? "
+                    "ORDER BY user_id LIMIT ?", (after or "", limit))
+    else:
+        txn.execute("SELECT user_id, role, source, assigned_by, assigned_ts "
+                    "FROM hearth_policy_assignments WHERE role = ? AND user_id > ? "
+                    "ORDER BY user_id LIMIT ?", (role, after or "", limit))
+    return [_row(r) for r in txn.fetchall()]
+
+
+def assign_txn(txn: Cursor, assignment: Assignment, only_if_absent: bool = False
+               ) -> tuple[bool, int]:
+    """Store ``assignment`` (replacing any); returns (written, new version)."""
+    values = (assignment.user_id, assignment.role, assignment.source, assignment.assigned_by,
+              assignment.assigned_ts)
+    if only_if_absent:
+        txn.execute("INSERT INTO hearth_policy_assignments "
+                    "(user_id, role, source, assigned_by, assigned_ts) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (user_id) DO NOTHING", values)
+    else:
+        txn.execute("INSERT INTO hearth_policy_assignments "
+                    "(user_id, role, source, assigned_by, assigned_ts) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, "
+                    "source = excluded.source, assigned_by = excluded.assigned_by, "
+                    "assigned_ts = excluded.assigned_ts", values)
+    if txn.rowcount == 0:
+        return False, get_version_txn(txn)
+    return True, _bump_version_txn(txn)
+
+
+def revoke_txn(txn: Cursor, user_id: str) -> tuple[Assignment | None, int]:
+    """Delete the user's assignment; returns (what was deleted or None, new version)."""
+    existing = get_assignment_txn(txn, user_id)
+    if existing is None:
+        return None, get_version_txn(txn)
+    txn.execute("DELETE FROM hearth_policy_assignments WHERE user_id = ?", (user_id,))
+    return existing, _bump_version_txn(txn)
+
+
+def count_users_txn(txn: Cursor) -> UserCounts:
+    """Active (not deactivated) local users by stored role, and those with none."""
+    txn.execute(
+        "SELECT a.role, COUNT(*) FROM hearth_policy_assignments a "
+        "JOIN users u ON u.name = a.user_id WHERE u.deactivated = 0 GROUP BY a.role"
+    )
+    assigned = {str(role): int(count) for role, count in txn.fetchall()}
+    txn.execute(
+        "SELECT u.is_guest, COUNT(*) FROM users u WHERE u.deactivated = 0 AND NOT EXISTS "
+        "(SELECT 1 FROM hearth_policy_assignments a WHERE a.user_id = u.name) "
+        "GROUP BY u.is_guest"
+    )
+    members = guests = 0
+    for is_guest, count in txn.fetchall():
+        if is_guest:
+            guests += int(count)
+        else:
+            members += int(count)
+    return UserCounts(assigned, members, guests)
+
+
+def media_bytes_txn(txn: Cursor, user_id: str) -> int:
+    """Bytes of media the user has uploaded and that are still stored (Synapse's table)."""
+    txn.execute(
+        "SELECT COALESCE(SUM(media_length), 0) FROM local_media_repository "
+        "WHERE user_id = ? AND url_cache IS NULL",
+        (user_id,),
+    )
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+class PolicyStore:
+    """Async access to the tables, through Synapse's database pool."""
+
+    def __init__(self, run: Runner) -> None:
+        self._run = run
+
+    async def migrate(self) -> int:
+        return await self._run("hearth_policy_migrate", migrate_txn)
+
+    async def schema_version(self) -> int:
+        return await self._run("hearth_policy_schema_version", schema_version_txn)
+
+    async def get_version(self) -> int:
+        return await self._run("hearth_policy_get_version", get_version_txn)
+
+    async def get_assignment(self, user_id: str) -> Assignment | None:
+        return await self._run("hearth_policy_get_assignment", get_assignment_txn, user_id)
+
+    async def list_assignments(self, role: str | None, after: str | None, limit: int
+                               ) -> list[Assignment]:
+        return await self._run("hearth_policy_list_assignments", list_assignments_txn,
+                               role, after, limit)
+
+    async def assign(self, assignment: Assignment, only_if_absent: bool = False
+                     ) -> tuple[bool, int]:
+        return await self._run("hearth_policy_assign", assign_txn, assignment, only_if_absent)
+
+    async def revoke(self, user_id: str) -> tuple[Assignment | None, int]:
+        return await self._run("hearth_policy_revoke", revoke_txn, user_id)
+
+    async def count_users(self) -> UserCounts:
+        return await self._run("hearth_policy_count_users", count_users_txn)
+
+    async def media_bytes(self, user_id: str) -> int:
+        return await self._run("hearth_policy_media_bytes", media_bytes_txn, user_id)

@@ -1,0 +1,212 @@
+"""The enrolment page at ``/_synapse/client/hearth/mfa/``: sign in, scan, confirm.
+
+The page signs people in with their password rather than an access token: Element users do
+not handle tokens, and a user whose role requires two-factor authentication and whose grace
+period is over cannot get a token until they have enrolled. The sign-in goes through the
+same guard as ``/login`` — account and address locks, the role's address rules, and every
+wrong password counted — and it never replaces an authenticator that is already set up.
+
+Between the two steps the browser carries a ticket: the user ID and an expiry, signed with
+a key derived from the MFA secret and bound to the page's CSRF token, so it is useless in
+another browser session. Templates live in ``config/templates/mfa/`` (an operator's
+Synapse ``custom_template_directory`` may override them).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from markupsafe import Markup
+from synapse.http.server import DirectServeHtmlResource
+from synapse.http.site import SynapseRequest
+from synapse.module_api import ModuleApi
+
+from synapse_modules.login_security import totp, web
+from synapse_modules.login_security.config import LoginSecurityConfig
+from synapse_modules.login_security.crypto import sign, verify_signature
+from synapse_modules.login_security.gate import client_address
+from synapse_modules.login_security.guard import EnrolmentError, LoginGuard
+
+logger = logging.getLogger(__name__)
+
+PAGE_PATH = "/_synapse/client/hearth/mfa"
+TEMPLATES = ("mfa_sign_in.html", "mfa_enrol.html", "mfa_recovery_codes.html",
+             "mfa_message.html")
+TICKET_MS = 10 * 60_000
+
+
+class MfaPageResource(DirectServeHtmlResource):
+    """GET shows the sign-in form; POST handles ``action=sign_in`` and ``action=confirm``."""
+
+    isLeaf = True
+
+    def __init__(self, api: ModuleApi, guard: LoginGuard, config: LoginSecurityConfig,
+                 ready: Callable[[], Awaitable[None]]) -> None:
+        super().__init__()
+        self._api = api
+        self._guard = guard
+        self._config = config
+        self._ready = ready
+        loaded = api.read_templates(list(TEMPLATES), config.mfa.template_dir)
+        self._templates = dict(zip(TEMPLATES, loaded, strict=True))
+        self._secure = config.public_baseurl.startswith("https://")
+
+    # --- responses -------------------------------------------------------------------------
+
+    def _respond(self, request: SynapseRequest, code: int, template: str,
+                 set_csrf: str | None = None, **context: Any) -> None:
+        nonce = web.new_nonce()
+        html = self._templates[template].render(
+            nonce=nonce, server_name=self._config.server_name,
+            page_url=self._config.enrol_url, **context)
+        body = html.encode("utf-8")
+        raw: Any = request  # Twisted's request methods are untyped
+        raw.setResponseCode(code)
+        for name, value in web.security_headers(nonce).items():
+            raw.setHeader(name, value)
+        raw.setHeader(b"Content-Type", b"text/html; charset=utf-8")
+        raw.setHeader(b"Content-Length", b"%d" % len(body))
+        if set_csrf is not None:
+            raw.responseHeaders.addRawHeader(
+                b"Set-Cookie", web.csrf_cookie(set_csrf, PAGE_PATH, self._secure).encode("ascii"))
+        try:
+            raw.write(body)
+            raw.finish()
+        except RuntimeError:  # the client went away
+            logger.debug("login_security: MFA page client disconnected")
+
+    def _message(self, request: SynapseRequest, code: int, title: str, message: str,
+                 error: bool = True, retry: bool = True) -> None:
+        self._respond(request, code, "mfa_message.html", title=title, message=message,
+                      error=error, retry=retry)
+
+    # --- handlers --------------------------------------------------------------------------
+
+    def _on_page(self, request: SynapseRequest) -> bool:
+        return (request.path or b"").rstrip(b"/") == PAGE_PATH.encode("ascii")
+
+    async def _async_render_GET(self, request: SynapseRequest) -> None:
+        if not self._on_page(request):
+            self._message(request, 404, "Not found", "There is no page here.", retry=True)
+            return
+        token = web.new_csrf_token()
+        self._respond(request, 200, "mfa_sign_in.html", set_csrf=token, csrf_token=token,
+                      user="", error=None)
+
+    async def _async_render_POST(self, request: SynapseRequest) -> None:
+        try:
+            await self._post(request)
+        except Exception:
+            logger.exception("login_security: the MFA page failed")
+            self._message(request, 500, "Something went wrong",
+                          "The request could not be completed. Please try again later.")
+
+    async def _post(self, request: SynapseRequest) -> None:
+        if not self._on_page(request):
+            self._message(request, 404, "Not found", "There is no page here.")
+            return
+        form = _form(request)
+        cookie = web.cookie_value(_header(request, b"Cookie"))
+        if not web.same_origin(_header(request, b"Origin"), self._config.public_baseurl) \
+                or not web.csrf_ok(cookie, form.get(web.CSRF_FIELD)):
+            self._message(request, 403, "This form has expired",
+                          "The form was not sent from this page, or it is out of date. "
+                          "Open the page again and retry.")
+            return
+        assert cookie is not None
+        await self._ready()
+        action = form.get("action")
+        if action == "sign_in":
+            await self._sign_in(request, form, cookie)
+        elif action == "confirm":
+            await self._confirm(request, form, cookie)
+        else:
+            self._message(request, 400, "Unknown action",
+                          "The form asked for something this page does not do.")
+
+    async def _sign_in(self, request: SynapseRequest, form: dict[str, str], csrf: str) -> None:
+        user = form.get("user", "").strip()
+        password = form.get("password", "")
+        if not user or not password:
+            self._respond(request, 400, "mfa_sign_in.html", csrf_token=csrf, user=user,
+                          error="Enter your user name and your password.")
+            return
+        user_id = user if user.startswith("@") else f"@{user}:{self._config.server_name}"
+        address = client_address(request, self._config.trusted_proxies)
+        canonical, refusal = await self._guard.sign_in(user_id, password, address)
+        if refusal is not None or canonical is None:
+            message = refusal.message if refusal else "Wrong user name or password."
+            self._respond(request, refusal.status if refusal else 403, "mfa_sign_in.html",
+                          csrf_token=csrf, user=user, error=message)
+            return
+        try:
+            enrolment = await self._guard.begin_enrolment(canonical)
+        except EnrolmentError as error:
+            self._message(request, 409 if error.reason == "already_enrolled" else 400,
+                          "Already set up",
+                          f"{error.message} If you lost your authenticator, log in with a "
+                          "recovery code instead.", retry=False)
+            return
+        self._show_enrolment(request, 200, canonical, enrolment.secret, enrolment.uri, csrf)
+
+    def _show_enrolment(self, request: SynapseRequest, code: int, user_id: str, secret: str,
+                        uri: str, csrf: str, error: str | None = None) -> None:
+        expiry = str(self._api.get_current_time_msec() + TICKET_MS)
+        ticket = f"{expiry}.{sign(self._config.mfa.keys.tickets, user_id, expiry, csrf)}"
+        grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+        self._respond(request, code, "mfa_enrol.html", csrf_token=csrf, user_id=user_id,
+                      ticket=ticket, secret_grouped=grouped, qr_svg=Markup(totp.qr_svg(uri)),  # noqa: S704 - our own SVG
+                      ticket_minutes=TICKET_MS // 60_000, error=error)
+
+    def _ticket_ok(self, user_id: str, ticket: str, csrf: str) -> bool:
+        expiry, _, signature = ticket.partition(".")
+        if not expiry.isdigit() or not signature:
+            return False
+        if int(expiry) < self._api.get_current_time_msec():
+            return False
+        return verify_signature(self._config.mfa.keys.tickets, signature, user_id, expiry, csrf)
+
+    async def _confirm(self, request: SynapseRequest, form: dict[str, str], csrf: str) -> None:
+        user_id = form.get("user", "")
+        if not self._ticket_ok(user_id, form.get("ticket", ""), csrf):
+            self._message(request, 403, "This setup has expired",
+                          "Setting up took too long or the page was changed. Start again; "
+                          "scan the new QR code it shows.")
+            return
+        pending = await self._guard.pending_enrolment(user_id)
+        if pending is None:
+            self._message(request, 409, "Nothing to confirm",
+                          "There is no setup waiting for this account (it may be finished "
+                          "already). Start again if you need to.")
+            return
+        code = totp.normalize_code(form.get("code", ""))
+        if code is None:
+            self._show_enrolment(request, 400, user_id, pending.secret, pending.uri, csrf,
+                                 error="Enter the 6 digits your authenticator app shows.")
+            return
+        try:
+            codes = await self._guard.confirm_enrolment(user_id, code, via="page")
+        except EnrolmentError as error:
+            if error.reason == "wrong_code":
+                self._show_enrolment(request, 400, user_id, pending.secret, pending.uri, csrf,
+                                     error=error.message)
+            else:
+                self._message(request, 409, "Could not finish", error.message)
+            return
+        self._respond(request, 200, "mfa_recovery_codes.html", recovery_codes=codes)
+
+
+def _header(request: SynapseRequest, name: bytes) -> str | None:
+    value = request.getHeader(name)
+    if value is None:
+        return None
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _form(request: SynapseRequest) -> dict[str, str]:
+    """The first value of each form field, decoded as UTF-8."""
+    args: dict[bytes, list[bytes]] = request.args or {}
+    return {key.decode("utf-8", "replace"): values[0].decode("utf-8", "replace")
+            for key, values in args.items() if values}

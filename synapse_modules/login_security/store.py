@@ -1,0 +1,336 @@
+"""The module's tables in Synapse's main database (SQLite or PostgreSQL).
+
+Schema ``hearth_login_*`` with its own version table and numbered, idempotent migrations,
+run only by the process that runs background tasks. Nothing is cached in a process: every
+login reads the current state, so a lock, an unlock or a reset made through one worker is
+seen by all of them at once. Writes that must happen once across workers are single
+conditional statements (a TOTP time step is used once, a recovery code is used once);
+counter updates are read-modify-write inside one transaction, which PostgreSQL runs at
+Synapse's REPEATABLE READ and Synapse retries on a serialisation failure.
+
+SQL is portable: ``?`` placeholders (Synapse converts them for PostgreSQL), TEXT/BIGINT,
+``INSERT ... ON CONFLICT`` (SQLite >= 3.24, PostgreSQL >= 9.5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from synapse_modules.login_security.lockout import Counter, LockoutRule, after_failure
+
+T = TypeVar("T")
+
+ACCOUNT = "account"
+ADDRESS = "address"
+
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (1, (
+        """CREATE TABLE IF NOT EXISTS hearth_login_failures (
+            scope TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            failures INTEGER NOT NULL,
+            window_start_ts BIGINT NOT NULL,
+            locked_until_ts BIGINT,
+            last_failure_ts BIGINT NOT NULL,
+            PRIMARY KEY (scope, subject)
+        )""",
+        """CREATE INDEX IF NOT EXISTS hearth_login_failures_last
+            ON hearth_login_failures (last_failure_ts)""",
+        """CREATE TABLE IF NOT EXISTS hearth_login_totp (
+            user_id TEXT NOT NULL PRIMARY KEY,
+            secret TEXT NOT NULL,
+            created_ts BIGINT NOT NULL,
+            confirmed_ts BIGINT,
+            last_step BIGINT
+        )""",
+        """CREATE TABLE IF NOT EXISTS hearth_login_recovery_codes (
+            user_id TEXT NOT NULL,
+            code_hash TEXT NOT NULL,
+            created_ts BIGINT NOT NULL,
+            used_ts BIGINT,
+            PRIMARY KEY (user_id, code_hash)
+        )""",
+        """CREATE TABLE IF NOT EXISTS hearth_login_mfa_grace (
+            user_id TEXT NOT NULL PRIMARY KEY,
+            started_ts BIGINT NOT NULL
+        )""",
+    )),
+)
+LATEST = MIGRATIONS[-1][0]
+
+
+class Cursor(Protocol):
+    """The DB-API cursor surface the transaction functions use (Synapse's or sqlite3's)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ...) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Runner(Protocol):
+    """``ModuleApi.run_db_interaction``: run ``func(txn, *args)`` in a transaction."""
+
+    def __call__(self, desc: str, func: Callable[..., T], *args: Any) -> Awaitable[T]: ...
+
+
+@dataclass(frozen=True)
+class TotpRow:
+    """A user's TOTP enrolment: the sealed secret; ``confirmed_ms`` None while pending."""
+
+    user_id: str
+    sealed_secret: str
+    created_ms: int
+    confirmed_ms: int | None
+    last_step: int | None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_ms is not None
+
+
+# --- transaction functions (plain SQL, unit-tested on sqlite3) ---------------------------
+
+
+def migrate_txn(txn: Cursor) -> int:
+    """Bring the schema to ``LATEST``; returns the version it was at before."""
+    txn.execute("CREATE TABLE IF NOT EXISTS hearth_login_schema_version "
+                "(version INTEGER NOT NULL)")
+    txn.execute("SELECT version FROM hearth_login_schema_version")
+    row = txn.fetchone()
+    if row is None:
+        txn.execute("INSERT INTO hearth_login_schema_version (version) VALUES (0)")
+        current = 0
+    else:
+        current = int(row[0])
+    for number, statements in MIGRATIONS:
+        if number <= current:
+            continue
+        for statement in statements:
+            txn.execute(statement)
+        txn.execute("UPDATE hearth_login_schema_version SET version = ?", (number,))
+    return current
+
+
+def schema_version_txn(txn: Cursor) -> int:
+    txn.execute("SELECT version FROM hearth_login_schema_version")
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+def find_user_txn(txn: Cursor, user_id: str) -> tuple[str, str | None] | None:
+    """(canonical user ID, password hash) as Synapse finds them at login, or None.
+
+    Like Synapse's ``_find_user_id_and_pwd_hash``: case-insensitive; an exact match wins;
+    several inexact matches are ambiguous (None).
+    """
+    txn.execute("SELECT name, password_hash FROM users WHERE lower(name) = lower(?)",
+                (user_id,))
+    rows = [(str(r[0]), r[1]) for r in txn.fetchall()]
+    for name, password_hash in rows:
+        if name == user_id:
+            return name, password_hash
+    if len(rows) == 1:
+        return rows[0]
+    return None
+
+
+def _counter(row: Sequence[Any] | None) -> Counter | None:
+    if row is None:
+        return None
+    return Counter(int(row[0]), int(row[1]), int(row[2]) if row[2] is not None else None)
+
+
+def get_counter_txn(txn: Cursor, scope: str, subject: str) -> Counter | None:
+    txn.execute("SELECT failures, window_start_ts, locked_until_ts FROM hearth_login_failures "
+                "WHERE scope = ? AND subject = ?", (scope, subject))
+    return _counter(txn.fetchone())
+
+
+def record_failure_txn(txn: Cursor, scope: str, subject: str, now_ms: int, rule: LockoutRule
+                       ) -> tuple[Counter | None, Counter]:
+    """Count one failure for (scope, subject); returns the counter before and after."""
+    before = get_counter_txn(txn, scope, subject)
+    after = after_failure(before, now_ms, rule)
+    txn.execute(
+        "INSERT INTO hearth_login_failures (scope, subject, failures, window_start_ts, "
+        "locked_until_ts, last_failure_ts) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (scope, subject) DO UPDATE SET failures = excluded.failures, "
+        "window_start_ts = excluded.window_start_ts, "
+        "locked_until_ts = excluded.locked_until_ts, "
+        "last_failure_ts = excluded.last_failure_ts",
+        (scope, subject, after.failures, after.window_start_ms, after.locked_until_ms, now_ms),
+    )
+    return before, after
+
+
+def clear_counter_txn(txn: Cursor, scope: str, subject: str) -> Counter | None:
+    """Forget (scope, subject)'s failures and lock; returns what was there."""
+    before = get_counter_txn(txn, scope, subject)
+    if before is not None:
+        txn.execute("DELETE FROM hearth_login_failures WHERE scope = ? AND subject = ?",
+                    (scope, subject))
+    return before
+
+
+def prune_counters_txn(txn: Cursor, older_than_ms: int, now_ms: int) -> int:
+    """Delete counters with no failure since ``older_than_ms`` and no lock in force."""
+    txn.execute("DELETE FROM hearth_login_failures WHERE last_failure_ts < ? AND "
+                "(locked_until_ts IS NULL OR locked_until_ts <= ?)", (older_than_ms, now_ms))
+    return max(txn.rowcount, 0)
+
+
+def get_totp_txn(txn: Cursor, user_id: str) -> TotpRow | None:
+    txn.execute("SELECT user_id, secret, created_ts, confirmed_ts, last_step "
+                "FROM hearth_login_totp WHERE user_id = ?", (user_id,))
+    row = txn.fetchone()
+    if row is None:
+        return None
+    return TotpRow(str(row[0]), str(row[1]), int(row[2]),
+                   int(row[3]) if row[3] is not None else None,
+                   int(row[4]) if row[4] is not None else None)
+
+
+def begin_totp_txn(txn: Cursor, user_id: str, sealed_secret: str, now_ms: int) -> bool:
+    """Store a pending secret (replacing an earlier pending one); False when already enrolled."""
+    txn.execute(
+        "INSERT INTO hearth_login_totp (user_id, secret, created_ts, confirmed_ts, last_step) "
+        "VALUES (?, ?, ?, NULL, NULL) ON CONFLICT (user_id) DO UPDATE SET "
+        "secret = excluded.secret, created_ts = excluded.created_ts "
+        "WHERE hearth_login_totp.confirmed_ts IS NULL",
+        (user_id, sealed_secret, now_ms),
+    )
+    return txn.rowcount == 1
+
+
+def confirm_totp_txn(txn: Cursor, user_id: str, sealed_secret: str, step: int,
+                     code_hashes: Sequence[str], now_ms: int) -> bool:
+    """Confirm the pending secret ``sealed_secret`` and store fresh recovery codes.
+
+    False when the pending secret changed meanwhile or the enrolment is already confirmed.
+    """
+    txn.execute("UPDATE hearth_login_totp SET confirmed_ts = ?, last_step = ? "
+                "WHERE user_id = ? AND secret = ? AND confirmed_ts IS NULL",
+                (now_ms, step, user_id, sealed_secret))
+    if txn.rowcount != 1:
+        return False
+    txn.execute("DELETE FROM hearth_login_recovery_codes WHERE user_id = ?", (user_id,))
+    for code_hash in code_hashes:
+        txn.execute("INSERT INTO hearth_login_recovery_codes (user_id, code_hash, created_ts) "
+                    "VALUES (?, ?, ?)", (user_id, code_hash, now_ms))
+    txn.execute("DELETE FROM hearth_login_mfa_grace WHERE user_id = ?", (user_id,))
+    return True
+
+
+def use_totp_step_txn(txn: Cursor, user_id: str, step: int) -> bool:
+    """Mark time step ``step`` used; False when it (or a later one) was used already."""
+    txn.execute("UPDATE hearth_login_totp SET last_step = ? WHERE user_id = ? AND "
+                "confirmed_ts IS NOT NULL AND (last_step IS NULL OR last_step < ?)",
+                (step, user_id, step))
+    return txn.rowcount == 1
+
+
+def use_recovery_code_txn(txn: Cursor, user_id: str, code_hash: str, now_ms: int) -> bool:
+    """Mark a recovery code used; False when it does not exist or was used already."""
+    txn.execute("UPDATE hearth_login_recovery_codes SET used_ts = ? WHERE user_id = ? AND "
+                "code_hash = ? AND used_ts IS NULL", (now_ms, user_id, code_hash))
+    return txn.rowcount == 1
+
+
+def recovery_codes_left_txn(txn: Cursor, user_id: str) -> int:
+    txn.execute("SELECT COUNT(*) FROM hearth_login_recovery_codes WHERE user_id = ? AND "
+                "used_ts IS NULL", (user_id,))
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+def reset_mfa_txn(txn: Cursor, user_id: str) -> bool:
+    """Remove the user's TOTP, recovery codes and grace period; whether a TOTP was there."""
+    txn.execute("SELECT 1 FROM hearth_login_totp WHERE user_id = ? AND confirmed_ts IS NOT NULL",
+                (user_id,))
+    had = txn.fetchone() is not None
+    txn.execute("DELETE FROM hearth_login_totp WHERE user_id = ?", (user_id,))
+    txn.execute("DELETE FROM hearth_login_recovery_codes WHERE user_id = ?", (user_id,))
+    txn.execute("DELETE FROM hearth_login_mfa_grace WHERE user_id = ?", (user_id,))
+    return had
+
+
+def get_grace_txn(txn: Cursor, user_id: str) -> int | None:
+    txn.execute("SELECT started_ts FROM hearth_login_mfa_grace WHERE user_id = ?", (user_id,))
+    row = txn.fetchone()
+    return int(row[0]) if row else None
+
+
+def start_grace_txn(txn: Cursor, user_id: str, now_ms: int) -> int:
+    """Start the user's enrolment grace period unless it started already; returns its start."""
+    txn.execute("INSERT INTO hearth_login_mfa_grace (user_id, started_ts) VALUES (?, ?) "
+                "ON CONFLICT (user_id) DO NOTHING", (user_id, now_ms))
+    started = get_grace_txn(txn, user_id)
+    return started if started is not None else now_ms
+
+
+class LoginStore:
+    """Async access to the tables, through Synapse's database pool."""
+
+    def __init__(self, run: Runner) -> None:
+        self._run = run
+
+    async def migrate(self) -> int:
+        return await self._run("hearth_login_migrate", migrate_txn)
+
+    async def schema_version(self) -> int:
+        return await self._run("hearth_login_schema_version", schema_version_txn)
+
+    async def find_user(self, user_id: str) -> tuple[str, str | None] | None:
+        return await self._run("hearth_login_find_user", find_user_txn, user_id)
+
+    async def get_counter(self, scope: str, subject: str) -> Counter | None:
+        return await self._run("hearth_login_get_counter", get_counter_txn, scope, subject)
+
+    async def record_failure(self, scope: str, subject: str, now_ms: int, rule: LockoutRule
+                             ) -> tuple[Counter | None, Counter]:
+        return await self._run("hearth_login_record_failure", record_failure_txn, scope,
+                               subject, now_ms, rule)
+
+    async def clear_counter(self, scope: str, subject: str) -> Counter | None:
+        return await self._run("hearth_login_clear_counter", clear_counter_txn, scope, subject)
+
+    async def prune_counters(self, older_than_ms: int, now_ms: int) -> int:
+        return await self._run("hearth_login_prune_counters", prune_counters_txn,
+                               older_than_ms, now_ms)
+
+    async def get_totp(self, user_id: str) -> TotpRow | None:
+        return await self._run("hearth_login_get_totp", get_totp_txn, user_id)
+
+    async def begin_totp(self, user_id: str, sealed_secret: str, now_ms: int) -> bool:
+        return await self._run("hearth_login_begin_totp", begin_totp_txn, user_id,
+                               sealed_secret, now_ms)
+
+    async def confirm_totp(self, user_id: str, sealed_secret: str, step: int,
+                           code_hashes: Sequence[str], now_ms: int) -> bool:
+        return await self._run("hearth_login_confirm_totp", confirm_totp_txn, user_id,
+                               sealed_secret, step, tuple(code_hashes), now_ms)
+
+    async def use_totp_step(self, user_id: str, step: int) -> bool:
+        return await self._run("hearth_login_use_totp_step", use_totp_step_txn, user_id, step)
+
+    async def use_recovery_code(self, user_id: str, code_hash: str, now_ms: int) -> bool:
+        return await self._run("hearth_login_use_recovery_code", use_recovery_code_txn,
+                               user_id, code_hash, now_ms)
+
+    async def recovery_codes_left(self, user_id: str) -> int:
+        return await self._run("hearth_login_recovery_codes_left", recovery_codes_left_txn,
+                               user_id)
+
+    async def reset_mfa(self, user_id: str) -> bool:
+        return await self._run("hearth_login_reset_mfa", reset_mfa_txn, user_id)
+
+    async def get_grace(self, user_id: str) -> int | None:
+        return await self._run("hearth_login_get_grace", get_grace_txn, user_id)
+
+    async def start_grace(self, user_id: str, now_ms: int) -> int:
+        return await self._run("hearth_login_start_grace", start_grace_txn, user_id, now_ms)

@@ -1,0 +1,40 @@
+"""The access policy's admin API (roles), as the server's first admin."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from tests.harness.accounts import Reply, call
+from tests.harness.server import Homeserver
+
+ROLES = "/_synapse/client/hearth/v1/admin/roles"
+
+
+async def set_role(server: Homeserver, user_id: str, role: str) -> Reply:
+    """Assign ``role`` to ``user_id``; fails the test unless the server accepts it."""
+    reply = await call(server, "PUT", f"{ROLES}/assignments/{quote(user_id, safe='')}",
+                       {"role": role}, token=server.admin["access_token"])
+    assert reply.status == 200, reply
+    return reply
+
+
+async def effective(server: Homeserver, user_id: str) -> dict[str, Any]:
+    """The user's effective role and permissions, as the server enforces them now."""
+    reply = await call(server, "GET", f"{ROLES}/users/{quote(user_id, safe='')}",
+                       token=server.admin["access_token"])
+    assert reply.status == 200, reply
+    return reply.body
+
+
+def metric_value(metrics_url: str, name: str, **labels: str) -> float:
+    """The value of one Prometheus series (0.0 when absent)."""
+    text = httpx.get(metrics_url, timeout=10).text
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        if all(f'{key}="{value}"' in line for key, value in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
