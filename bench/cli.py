@@ -19,7 +19,7 @@ from bench.cpu import OtherLoad
 from bench.options import Options, reproduce_command
 from bench.ports import free_port
 from bench.postgres import Database, DatabaseError, temporary_database
-from bench.runner import ScenarioResult, run_scenarios
+from bench.runner import ScenarioError, ScenarioResult, run_scenarios
 from bench.scenarios import REGISTRY, select
 from bench.servers import OursServer, ServerProcess, StartError, VanillaServer
 
@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         log("interrupted; servers stopped")
         return 130
-    except (StartError, DatabaseError) as exc:
+    except (StartError, DatabaseError, ScenarioError) as exc:
         log(f"error: {exc}")
         return 1
     facts = replace(facts, other_load=meter.stop())

@@ -7,6 +7,8 @@ import os
 from collections.abc import Callable, Collection
 from pathlib import Path
 
+from bench import procs
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -18,47 +20,32 @@ def _machine_s() -> tuple[float, float]:
     return busy / TICK, (busy + idle + iowait) / TICK
 
 
-def _groups_s(pgids: Collection[int]) -> float:
-    """CPU seconds of the live processes in these process groups, with their reaped children."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()  # fields[0] is the state, field 3 of stat(5)
-        if int(fields[2]) in pgids:
-            ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return ticks / TICK
-
-
-def _own_s(pgids: Collection[int]) -> float:
-    """CPU seconds of this process, its reaped children and the given live process groups."""
+def _own_s(roots: Collection[int]) -> float:
+    """CPU seconds of this process, its reaped children and the live trees under ``roots``."""
     times = os.times()
     reaped = times.user + times.system + times.children_user + times.children_system
-    return reaped + (_groups_s(pgids) if pgids else 0.0)
+    live = sum(p.cpu_ticks for p in procs.tree(roots)) if roots else 0
+    return reaped + live / TICK
 
 
 class OtherLoad:
     """The share of the machine's CPU that went to processes other than ours.
 
-    Ours are this process, its reaped children, and the live process groups ``groups``
-    returns (the running servers, each started in its own session).
+    Ours are this process, its reaped children, and the live process trees under the pids
+    ``roots`` returns (the running servers and whatever they started).
     """
 
-    def __init__(self, groups: Callable[[], Collection[int]] = frozenset) -> None:
-        self._groups = groups
+    def __init__(self, roots: Callable[[], Collection[int]] = frozenset) -> None:
+        self._roots = roots
         self._start = (0.0, 0.0, 0.0)
 
     def start(self) -> None:
-        self._start = (*_machine_s(), _own_s(self._groups()))
+        self._start = (*_machine_s(), _own_s(self._roots()))
 
     def stop(self) -> float:
         """The share (0..1) since ``start``; NaN if no time passed."""
         busy, total = _machine_s()
-        own = _own_s(self._groups())
+        own = _own_s(self._roots())
         elapsed = total - self._start[1]
         if elapsed <= 0:
             return math.nan

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import psycopg2  # type: ignore[import-untyped]
+import psycopg2
 
 HOST = "127.0.0.1"
 PORT = 5432

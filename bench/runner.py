@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+import httpx
+
 from bench.cpu import OtherLoad
-from bench.matrix import Endpoint, open_session
+from bench.matrix import Endpoint, MatrixError, open_session
 from bench.options import Options
 from bench.scenarios import Metric, Sample, Scenario
 from bench.servers import ServerProcess
@@ -18,6 +22,10 @@ from bench.servers import ServerProcess
 # A pause before each measured round, so one server's leftover background work
 # (cache flushes, stream updates) does not land in the other's round.
 SETTLE_S = 1.0
+
+
+class ScenarioError(RuntimeError):
+    """A scenario failed on one server; the message says which, where and why."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,17 @@ def _client_cpu_s() -> float:
     return times.user + times.system
 
 
+@contextmanager
+def _failing_as(scenario: Scenario[Any], endpoint: Endpoint, step: str) -> Iterator[None]:
+    """Turn a client-side failure into a ScenarioError that names the scenario and server."""
+    try:
+        yield
+    except (MatrixError, aiohttp.ClientError, httpx.HTTPError, TimeoutError, RuntimeError) as exc:
+        raise ScenarioError(
+            f"{scenario.name} failed on {endpoint.name} ({step}): {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def round_order(count: int, round_index: int) -> list[int]:
     """Server indexes for one round: A B, then B A, and so on (ABBA)."""
     order = list(range(count))
@@ -46,7 +65,8 @@ async def _run_scenario(scenario: Scenario[Any], endpoints: Sequence[Endpoint],
     fixtures = []
     for endpoint in endpoints:
         log(f"{scenario.name}: preparing {endpoint.name}")
-        fixtures.append(await scenario.prepare(endpoint, options))
+        with _failing_as(scenario, endpoint, "preparing"):
+            fixtures.append(await scenario.prepare(endpoint, options))
     samples = {endpoint.name: Sample() for endpoint in endpoints}
     started, cpu = time.perf_counter(), _client_cpu_s()
     for round_index in range(options.rounds):
@@ -54,7 +74,8 @@ async def _run_scenario(scenario: Scenario[Any], endpoints: Sequence[Endpoint],
             endpoint = endpoints[index]
             await asyncio.sleep(SETTLE_S)
             meter.start()
-            sample = await scenario.measure(fixtures[index], options, round_index)
+            with _failing_as(scenario, endpoint, f"round {round_index + 1}"):
+                sample = await scenario.measure(fixtures[index], options, round_index)
             log(f"{scenario.name}: round {round_index + 1}/{options.rounds} {endpoint.name}: "
                 f"{sample.ok} ok, {sample.failed} failed; other processes took "
                 f"{meter.stop():.0%} of the CPU")
@@ -69,7 +90,7 @@ async def run_scenarios(servers: Sequence[ServerProcess], scenarios: Sequence[Sc
                         options: Options, log: Callable[[str], None]) -> list[ScenarioResult]:
     """Every scenario on every (already started) server."""
     endpoints = [Endpoint(s.name, s.base_url, s.shared_secret, open_session()) for s in servers]
-    meter = OtherLoad(lambda: {g for s in servers if (g := s.process_group) is not None})
+    meter = OtherLoad(lambda: {pid for s in servers if (pid := s.pid) is not None})
     try:
         return [await _run_scenario(s, endpoints, meter, options, log) for s in scenarios]
     finally:

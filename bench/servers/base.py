@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import yaml
 
+from bench import procs
+
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 60.0
 
@@ -36,8 +38,8 @@ class ServerProcess(ABC):
         return f"http://127.0.0.1:{self.port}"
 
     @property
-    def process_group(self) -> int | None:
-        """The process group of the running server (its own session), or None."""
+    def pid(self) -> int | None:
+        """The pid of the running server process, or None."""
         return self.process.pid if self.process is not None else None
 
     @property
@@ -76,10 +78,11 @@ class ServerProcess(ABC):
             time.sleep(0.2)
 
     def stop(self) -> None:
-        """SIGTERM, wait, then SIGKILL whatever is left of its process group."""
+        """SIGTERM, wait, then SIGKILL whatever is left of the processes it started."""
         process, self.process = self.process, None
         if process is None:
             return
+        started = {(p.pid, p.started_at) for p in procs.tree([process.pid])}
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
@@ -87,9 +90,11 @@ class ServerProcess(ABC):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        # Anything of its group still alive (a Synapse whose supervisor died) goes too.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+        # Whatever it had started and left behind (a Synapse whose supervisor died) goes too.
+        alive = {(p.pid, p.started_at) for p in procs.snapshot().values()}
+        for pid, _ in started & alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def health_ok(base_url: str) -> bool:

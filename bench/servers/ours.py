@@ -32,6 +32,9 @@ class OursServer(ServerProcess):
     def command(self) -> list[str]:
         """The ``hearth run`` command line."""
         assignments = [f"metrics.port={self.metrics_port}", *limits.hearth_assignments()]
+        policy = limits.write_raised_policy(self.data_dir / "bench-policy.yaml")
+        if policy is not None:
+            assignments.append(f"modules.access_policy_file={policy}")
         if self.database is not None:
             assignments += [
                 "database.engine=postgres",

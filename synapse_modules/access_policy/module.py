@@ -26,7 +26,7 @@ from synapse.logging.context import make_deferred_yieldable
 from synapse.module_api import NOT_SPAM, ModuleApi
 from synapse.types import JsonDict
 
-from synapse_modules.access_policy import decisions
+from synapse_modules.access_policy import decisions, runtime
 from synapse_modules.access_policy.admin_api import PREFIX, RolesAdminResource
 from synapse_modules.access_policy.config import AccessPolicyConfig, ConfigError
 from synapse_modules.access_policy.decisions import Decision
@@ -88,6 +88,7 @@ class AccessPolicyModule:
             api, self._policy, self._store, self._resolver, self._after_change,
             self._server_name,
         ))
+        runtime.register(self._role)
         api.looping_background_call(self.poll_version, config.poll_interval_ms,
                                     desc="hearth_policy_poll_version", run_on_all_instances=True)
         if self._background:

@@ -41,6 +41,7 @@ class Keys:
     totp: bytes = field(repr=False)
     recovery: bytes = field(repr=False)
     tickets: bytes = field(repr=False)
+    csrf: bytes = field(repr=False)
 
     @classmethod
     def from_secret(cls, secret: bytes) -> Keys:
@@ -51,6 +52,7 @@ class Keys:
             totp=_derive(secret, b"totp-secrets-v1"),
             recovery=_derive(secret, b"recovery-codes-v1"),
             tickets=_derive(secret, b"web-tickets-v1"),
+            csrf=_derive(secret, b"web-csrf-v1"),
         )
 
     @classmethod

@@ -6,10 +6,11 @@ period is over cannot get a token until they have enrolled. The sign-in goes thr
 same guard as ``/login`` — account and address locks, the role's address rules, and every
 wrong password counted — and it never replaces an authenticator that is already set up.
 
-Between the two steps the browser carries a ticket: the user ID and an expiry, signed with
-a key derived from the MFA secret and bound to the page's CSRF token, so it is useless in
-another browser session. Templates live in ``config/templates/mfa/`` (an operator's
-Synapse ``custom_template_directory`` may override them).
+Forms carry CSRF tokens from the shared ``synapse_modules.web_security`` helper, bound to a
+random session cookie (see ``web.py``). Between the two steps the browser carries a ticket:
+the user ID and an expiry, signed with a key derived from the MFA secret and bound to that
+session, so it is useless in another browser. Templates live in ``config/templates/mfa/``
+(an operator's Synapse ``custom_template_directory`` may override them).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from synapse_modules.login_security.config import LoginSecurityConfig
 from synapse_modules.login_security.crypto import sign, verify_signature
 from synapse_modules.login_security.gate import client_address
 from synapse_modules.login_security.guard import EnrolmentError, LoginGuard
+from synapse_modules.web_security import CSRF_FIELD, CsrfTokens
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +54,12 @@ class MfaPageResource(DirectServeHtmlResource):
         loaded = api.read_templates(list(TEMPLATES), config.mfa.template_dir)
         self._templates = dict(zip(TEMPLATES, loaded, strict=True))
         self._secure = config.public_baseurl.startswith("https://")
+        self._csrf = CsrfTokens(config.mfa.keys.csrf)
 
     # --- responses -------------------------------------------------------------------------
 
     def _respond(self, request: SynapseRequest, code: int, template: str,
-                 set_csrf: str | None = None, **context: Any) -> None:
+                 new_session: str | None = None, **context: Any) -> None:
         nonce = web.new_nonce()
         html = self._templates[template].render(
             nonce=nonce, server_name=self._config.server_name,
@@ -64,13 +67,14 @@ class MfaPageResource(DirectServeHtmlResource):
         body = html.encode("utf-8")
         raw: Any = request  # Twisted's request methods are untyped
         raw.setResponseCode(code)
-        for name, value in web.security_headers(nonce).items():
+        for name, value in web.page_headers(nonce).items():
             raw.setHeader(name, value)
         raw.setHeader(b"Content-Type", b"text/html; charset=utf-8")
         raw.setHeader(b"Content-Length", b"%d" % len(body))
-        if set_csrf is not None:
+        if new_session is not None:
             raw.responseHeaders.addRawHeader(
-                b"Set-Cookie", web.csrf_cookie(set_csrf, PAGE_PATH, self._secure).encode("ascii"))
+                b"Set-Cookie",
+                web.session_cookie(new_session, PAGE_PATH, self._secure).encode("ascii"))
         try:
             raw.write(body)
             raw.finish()
@@ -91,9 +95,10 @@ class MfaPageResource(DirectServeHtmlResource):
         if not self._on_page(request):
             self._message(request, 404, "Not found", "There is no page here.", retry=True)
             return
-        token = web.new_csrf_token()
-        self._respond(request, 200, "mfa_sign_in.html", set_csrf=token, csrf_token=token,
-                      user="", error=None)
+        session = web.new_session()
+        self._respond(request, 200, "mfa_sign_in.html", new_session=session,
+                      csrf_token=self._csrf.issue(session, web.CSRF_PURPOSE), user="",
+                      error=None)
 
     async def _async_render_POST(self, request: SynapseRequest) -> None:
         try:
@@ -108,25 +113,27 @@ class MfaPageResource(DirectServeHtmlResource):
             self._message(request, 404, "Not found", "There is no page here.")
             return
         form = _form(request)
-        cookie = web.cookie_value(_header(request, b"Cookie"))
+        session = web.cookie_value(_header(request, b"Cookie"))
         if not web.same_origin(_header(request, b"Origin"), self._config.public_baseurl) \
-                or not web.csrf_ok(cookie, form.get(web.CSRF_FIELD)):
+                or session is None \
+                or not self._csrf.verify(form.get(CSRF_FIELD), session, web.CSRF_PURPOSE):
             self._message(request, 403, "This form has expired",
                           "The form was not sent from this page, or it is out of date. "
                           "Open the page again and retry.")
             return
-        assert cookie is not None
         await self._ready()
         action = form.get("action")
         if action == "sign_in":
-            await self._sign_in(request, form, cookie)
+            await self._sign_in(request, form, session)
         elif action == "confirm":
-            await self._confirm(request, form, cookie)
+            await self._confirm(request, form, session)
         else:
             self._message(request, 400, "Unknown action",
                           "The form asked for something this page does not do.")
 
-    async def _sign_in(self, request: SynapseRequest, form: dict[str, str], csrf: str) -> None:
+    async def _sign_in(self, request: SynapseRequest, form: dict[str, str], session: str
+                       ) -> None:
+        csrf = self._csrf.issue(session, web.CSRF_PURPOSE)
         user = form.get("user", "").strip()
         password = form.get("password", "")
         if not user or not password:
@@ -149,28 +156,31 @@ class MfaPageResource(DirectServeHtmlResource):
                           f"{error.message} If you lost your authenticator, log in with a "
                           "recovery code instead.", retry=False)
             return
-        self._show_enrolment(request, 200, canonical, enrolment.secret, enrolment.uri, csrf)
+        self._show_enrolment(request, 200, canonical, enrolment.secret, enrolment.uri, session)
 
     def _show_enrolment(self, request: SynapseRequest, code: int, user_id: str, secret: str,
-                        uri: str, csrf: str, error: str | None = None) -> None:
+                        uri: str, session: str, error: str | None = None) -> None:
+        csrf = self._csrf.issue(session, web.CSRF_PURPOSE)
         expiry = str(self._api.get_current_time_msec() + TICKET_MS)
-        ticket = f"{expiry}.{sign(self._config.mfa.keys.tickets, user_id, expiry, csrf)}"
+        ticket = f"{expiry}.{sign(self._config.mfa.keys.tickets, user_id, expiry, session)}"
         grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
         self._respond(request, code, "mfa_enrol.html", csrf_token=csrf, user_id=user_id,
                       ticket=ticket, secret_grouped=grouped, qr_svg=Markup(totp.qr_svg(uri)),  # noqa: S704 - our own SVG
                       ticket_minutes=TICKET_MS // 60_000, error=error)
 
-    def _ticket_ok(self, user_id: str, ticket: str, csrf: str) -> bool:
+    def _ticket_ok(self, user_id: str, ticket: str, session: str) -> bool:
         expiry, _, signature = ticket.partition(".")
         if not expiry.isdigit() or not signature:
             return False
         if int(expiry) < self._api.get_current_time_msec():
             return False
-        return verify_signature(self._config.mfa.keys.tickets, signature, user_id, expiry, csrf)
+        return verify_signature(self._config.mfa.keys.tickets, signature, user_id, expiry,
+                                session)
 
-    async def _confirm(self, request: SynapseRequest, form: dict[str, str], csrf: str) -> None:
+    async def _confirm(self, request: SynapseRequest, form: dict[str, str], session: str
+                       ) -> None:
         user_id = form.get("user", "")
-        if not self._ticket_ok(user_id, form.get("ticket", ""), csrf):
+        if not self._ticket_ok(user_id, form.get("ticket", ""), session):
             self._message(request, 403, "This setup has expired",
                           "Setting up took too long or the page was changed. Start again; "
                           "scan the new QR code it shows.")
@@ -183,15 +193,15 @@ class MfaPageResource(DirectServeHtmlResource):
             return
         code = totp.normalize_code(form.get("code", ""))
         if code is None:
-            self._show_enrolment(request, 400, user_id, pending.secret, pending.uri, csrf,
+            self._show_enrolment(request, 400, user_id, pending.secret, pending.uri, session,
                                  error="Enter the 6 digits your authenticator app shows.")
             return
         try:
             codes = await self._guard.confirm_enrolment(user_id, code, via="page")
         except EnrolmentError as error:
             if error.reason == "wrong_code":
-                self._show_enrolment(request, 400, user_id, pending.secret, pending.uri, csrf,
-                                     error=error.message)
+                self._show_enrolment(request, 400, user_id, pending.secret, pending.uri,
+                                     session, error=error.message)
             else:
                 self._message(request, 409, "Could not finish", error.message)
             return

@@ -1,4 +1,4 @@
-"""The policy model: the shipped file, inheritance, registration rules, and errors that name the key."""
+"""The policy model: the shipped file, inheritance, rules, and errors naming the key."""
 
 from __future__ import annotations
 
@@ -176,6 +176,6 @@ def test_module_config_loads_the_policy_and_checks_its_own_keys(tmp_path: Path) 
     with pytest.raises(ConfigError, match="poll_interval_ms': got 5000"):
         AccessPolicyConfig.parse({"server_name": "localhost", "policy_file": str(SHIPPED),
                                   "poll_interval_ms": 5000})
-    with pytest.raises(ConfigError, match="redis.port"):
+    with pytest.raises(ConfigError, match=r"redis\.port"):
         AccessPolicyConfig.parse({"server_name": "localhost", "policy_file": str(SHIPPED),
                                   "redis": {"host": "r", "port": "x"}})

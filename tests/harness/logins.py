@@ -1,0 +1,152 @@
+"""Login security tests: raw /login from chosen addresses, an authenticator, admin calls."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import psycopg2
+import pyotp
+
+from tests.harness.accounts import CLIENT_V3, Reply
+from tests.harness.server import Homeserver
+
+LOGIN = f"{CLIENT_V3}/login"
+MFA_API = "/_synapse/client/hearth/v1/mfa"
+ADMIN_API = "/_synapse/client/hearth/v1/admin/login_security"
+MFA_PAGE = "/_synapse/client/hearth/mfa/"
+TOTP_TYPE = "org.hearth.login.totp"
+MFA_FIELD = "org.hearth.mfa"
+
+
+async def request(
+    server: Homeserver, method: str, path: str, body: Any = None, *, token: str = "",
+    source: str = "127.0.0.1", forwarded_for: str | None = None, raw: bytes | None = None,
+) -> Reply:
+    """One request from the local address ``source``, optionally with X-Forwarded-For."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if forwarded_for is not None:
+        headers["X-Forwarded-For"] = forwarded_for
+    transport = httpx.AsyncHTTPTransport(local_address=source)
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30.0,
+                                 transport=transport) as http:
+        if raw is not None:
+            response = await http.request(method, path, content=raw, headers=headers)
+        else:
+            response = await http.request(method, path, json=body, headers=headers)
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    return Reply(response.status_code, data if isinstance(data, dict) else {"value": data})
+
+
+def identifier(user: str) -> dict[str, Any]:
+    return {"type": "m.id.user", "user": user}
+
+
+async def password_login(server: Homeserver, user: str, password: str, **kw: Any) -> Reply:
+    body = {"type": "m.login.password", "identifier": identifier(user), "password": password}
+    return await request(server, "POST", LOGIN, body, **kw)
+
+
+async def totp_login(server: Homeserver, user: str, password: str, code: Any, **kw: Any
+                     ) -> Reply:
+    body = {"type": TOTP_TYPE, "identifier": identifier(user), "password": password,
+            "code": code}
+    return await request(server, "POST", LOGIN, body, **kw)
+
+
+@dataclass
+class Authenticator:
+    """An authenticator app: hands out codes for steps not used yet, waiting when it must.
+
+    The server accepts the step before and after the current one, each once. ``next_code``
+    picks the earliest unused step that stays valid for a few seconds.
+    """
+
+    secret: str
+    last_step: int = -1
+    totp: pyotp.TOTP = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.totp = pyotp.TOTP(self.secret)
+
+    def next_code(self) -> str:
+        while True:
+            now = time.time()
+            current = int(now // 30)
+            lowest = current - 1 if now % 30 < 25 else current
+            step = max(lowest, self.last_step + 1)
+            if step <= current + 1:
+                self.last_step = step
+                return self.totp.generate_otp(step)
+            time.sleep((step - 1) * 30 - now + 0.1)
+
+    def wrong_code(self) -> str:
+        valid = {self.totp.generate_otp(int(time.time() // 30) + d) for d in (-1, 0, 1)}
+        while True:
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            if code not in valid:
+                return code
+
+
+async def enrol(server: Homeserver, token: str, password: str) -> tuple[Authenticator, list[str]]:
+    """Set up TOTP through the API; returns the authenticator and the recovery codes."""
+    begun = await request(server, "POST", f"{MFA_API}/totp/begin", {}, token=token)
+    assert begun.status == 200, begun
+    app = Authenticator(begun.body["secret"])
+    confirmed = await request(server, "POST", f"{MFA_API}/totp/confirm",
+                              {"code": app.next_code(), "password": password}, token=token)
+    assert confirmed.status == 200, confirmed
+    codes: list[str] = confirmed.body["recovery_codes"]
+    return app, codes
+
+
+def unique_address(prefix: str = "198.51.100") -> str:
+    return f"{prefix}.{secrets.randbelow(250) + 2}"
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one series in Prometheus text output (0 when absent)."""
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def metrics(server: Homeserver) -> str:
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        return (await http.get(server.metrics_url)).text
+
+
+def database_execute(server: Homeserver, sql: str, params: tuple[Any, ...]) -> int:
+    """Run one statement on the server's database (``?`` placeholders); rows changed."""
+    settings = dict(s.split("=", 1) for s in server.settings if s.startswith("database."))
+    if settings.get("database.engine") == "postgres":
+        conn = psycopg2.connect(host=settings["database.host"],
+                                port=int(settings["database.port"]),
+                                user=settings["database.user"],
+                                dbname=settings["database.name"])
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), params)
+                return int(cur.rowcount)
+        finally:
+            conn.close()
+    with sqlite3.connect(server.data_dir / "homeserver.db", timeout=30) as lite:
+        return int(lite.execute(sql, params).rowcount)
+
+
+def page_field(html: str, name: str) -> str:
+    """The value of a hidden or text input in the enrolment page."""
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no field {name} in page"
+    return match.group(1)
