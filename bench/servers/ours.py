@@ -9,8 +9,7 @@ from pathlib import Path
 from bench.postgres import Database
 from bench.servers import limits
 from bench.servers.base import ServerProcess, tail
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from deploy.render import PROJECT_DIR
 
 
 class OursServer(ServerProcess):
@@ -29,10 +28,9 @@ class OursServer(ServerProcess):
     def config_file(self) -> Path:
         return self.data_dir / "homeserver.yaml"
 
-    def command(self) -> list[str]:
-        """The ``hearth run`` command line."""
+    def command(self, policy: Path | None) -> list[str]:
+        """The ``hearth run`` command line, with the raised access policy if there is one."""
         assignments = [f"metrics.port={self.metrics_port}", *limits.hearth_assignments()]
-        policy = limits.write_raised_policy(self.data_dir / "bench-policy.yaml")
         if policy is not None:
             assignments.append(f"modules.access_policy_file={policy}")
         if self.database is not None:
@@ -51,9 +49,10 @@ class OursServer(ServerProcess):
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        policy = limits.write_raised_policy(self.data_dir / "bench-policy.yaml")
         with self.output_file.open("wb") as output:
             return subprocess.Popen(
-                self.command(), cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=output,
+                self.command(policy), cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=output,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
 

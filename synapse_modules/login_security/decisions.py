@@ -35,6 +35,7 @@ class Outcome(Enum):
     UNKNOWN_USER = "unknown_user"
     ACCOUNT_LOCKED = "account_locked"  # refused before any check (login only)
     ADDRESS_BLOCKED = "address_blocked"  # refused before any check (login only)
+    MALFORMED = "malformed"  # password or code not a string (login only)
 
     @property
     def password_proven(self) -> bool:
@@ -173,6 +174,8 @@ CODE_WRONG = ("The one-time code is wrong, expired or already used. Wait for the
 NOT_ENROLLED = ("This account has no authenticator set up: log in with m.login.password "
                 "and your password only.")
 CHECK_FAILED = "Your login could not be checked just now. Please try again in a moment."
+MALFORMED = ("Invalid login: 'password' and 'code' must be strings ('code' is the 6-digit "
+             "code or a recovery code)")
 
 
 def decide_login(facts: LoginFacts) -> Decision:
@@ -181,6 +184,8 @@ def decide_login(facts: LoginFacts) -> Decision:
     outcome = verdict.outcome if verdict is not None else None
     if outcome in (Outcome.PENDING, Outcome.CHECK_FAILED):
         return Decision(Refusal(403, "M_FORBIDDEN", CHECK_FAILED, "check_failed"))
+    if outcome is Outcome.MALFORMED:
+        return Decision(Refusal(400, "M_INVALID_PARAM", MALFORMED, "malformed"))
     if outcome is Outcome.ACCOUNT_LOCKED or facts.account_locked_until_ms is not None:
         until = facts.account_locked_until_ms or facts.now_ms
         return Decision(account_locked(until, facts.now_ms))

@@ -19,7 +19,7 @@ REFUSED_LOGINS = Counter(
     "hearth_login_refusals_total",
     "Logins refused by the module after the credentials were checked, by reason "
     "(account_locked, address_blocked, address_rule, mfa_code_required, mfa_invalid_code, "
-    "mfa_not_enrolled, mfa_enrolment_required, check_failed, check_disagrees)",
+    "mfa_not_enrolled, mfa_enrolment_required, malformed, check_failed, check_disagrees)",
     ["server_name", "reason"],
 )
 MFA_ENROLMENTS = Counter(

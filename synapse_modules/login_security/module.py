@@ -202,13 +202,13 @@ class LoginSecurityModule:
                 refusal = await self._guard.refusal_before_check(canonical, address)
                 malformed = not isinstance(password, str) or (
                     with_code and not isinstance(code, str))
-                if refusal is not None or malformed:
-                    verdict.outcome = (Outcome.ACCOUNT_LOCKED if refusal is not None
-                                       and refusal.reason == "account_locked"
-                                       else Outcome.ADDRESS_BLOCKED if refusal is not None
-                                       else Outcome.CHECK_FAILED)
-                    if malformed and refusal is None:
-                        verdict.notice = {"malformed": True}
+                if refusal is not None:
+                    verdict.outcome = (Outcome.ACCOUNT_LOCKED
+                                       if refusal.reason == "account_locked"
+                                       else Outcome.ADDRESS_BLOCKED)
+                    return canonical, None
+                if malformed:
+                    verdict.outcome = Outcome.MALFORMED
                     return canonical, None
         if not isinstance(password, str) or (with_code and not isinstance(code, str)):
             verdict.outcome = Outcome.PASSWORD_WRONG
@@ -230,7 +230,7 @@ class LoginSecurityModule:
     @staticmethod
     def _response_callback(verdict: Verdict) -> LoginCallback:
         async def add_notice(response: Any) -> None:
-            if verdict.notice and verdict.outcome is not Outcome.CHECK_FAILED:
+            if verdict.notice:
                 cast(dict[str, Any], response)[MFA_FIELD] = verdict.notice
         return add_notice
 
@@ -258,10 +258,6 @@ class LoginSecurityModule:
                                Codes.FORBIDDEN)
         verdict = self._verdicts.pop(id(context_request))
         note = self._login_note(context_request)
-        if verdict is not None and verdict.notice and verdict.notice.get("malformed"):
-            raise SynapseError(400, "Invalid login: 'password' and 'code' must be strings "
-                               "('code' is the 6-digit code or a recovery code)",
-                               Codes.INVALID_PARAM)
         if verdict is not None and verdict.user_id != user_id:
             logger.error("login_security: verdict for %s but login of %s; refusing",
                          verdict.user_id, user_id)

@@ -75,6 +75,12 @@ def test_second_factor_refusals(outcome: Outcome, reason: str) -> None:
     assert refusal.fields[MFA_FIELD] == reason and refusal.reason == f"mfa_{reason}"
 
 
+def test_malformed_login_is_400() -> None:
+    refusal = decide_login(facts(Outcome.MALFORMED)).refusal
+    assert refusal is not None and (refusal.status, refusal.errcode) == (400, "M_INVALID_PARAM")
+    assert "'code'" in refusal.message
+
+
 @pytest.mark.parametrize("outcome", [Outcome.PENDING, Outcome.CHECK_FAILED,
                                      Outcome.PASSWORD_WRONG, Outcome.UNKNOWN_USER])
 def test_unfinished_or_contradicting_checks_fail_closed(outcome: Outcome) -> None:
