@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from synapse_modules.access_policy import load_policy
+from synapse_modules.access_policy import Role, load_policy
 from synapse_modules.access_policy.resolver import RoleResolver
 from synapse_modules.access_policy.store import (
     LATEST,
@@ -158,3 +158,20 @@ async def test_resolver_guest_unknown_role_and_in_flight_invalidation() -> None:
     await resolver.resolve("@racing:hs")
     stored["@racing:hs"] = grant("@racing:hs", "bot")
     assert (await resolver.role_of("@racing:hs")).name == "bot"
+
+
+async def test_runtime_lookup_for_other_modules() -> None:
+    """Other in-process modules get the enforced role, or None without the policy module."""
+    from synapse_modules.access_policy import runtime
+
+    assert await runtime.role_of("@a:hs") is None
+
+    async def lookup(user_id: str) -> Role:
+        return POLICY.role("bot")
+
+    runtime.register(lookup)
+    try:
+        role = await runtime.role_of("@a:hs")
+        assert role is not None and role.name == "bot"
+    finally:
+        runtime.register(None)
