@@ -1,15 +1,17 @@
 """Which role a user has, for address rules and required MFA: the one adapter to change.
 
-The access policy module owns roles (``synapse_modules/access_policy``). Until it offers a
-lookup other modules can call, this adapter answers the way the project defines the
-baseline: Synapse server admins have the role ``admin``, everyone else ``member``. Point
-``RoleLookup`` at the access policy's resolver when it exposes one; nothing else in this
-module reads roles.
+Roles are owned by the access policy module (``synapse_modules/access_policy``), which
+registers its cached, cross-worker-invalidated resolver in ``access_policy.runtime``. A
+Synapse server admin is always ``admin`` here (the strictest MFA and address rules apply to
+whoever can reach the admin API); everyone else gets the policy's role. Without the access
+policy module loaded, everyone else is ``member``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+
+from synapse_modules.access_policy import runtime as policy_runtime
 
 ADMIN = "admin"
 MEMBER = "member"
@@ -22,4 +24,7 @@ class RoleLookup:
         self._is_server_admin = is_server_admin
 
     async def role_of(self, user_id: str) -> str:
-        return ADMIN if await self._is_server_admin(user_id) else MEMBER
+        if await self._is_server_admin(user_id):
+            return ADMIN
+        role = await policy_runtime.role_of(user_id)
+        return MEMBER if role is None else role.name
