@@ -464,7 +464,7 @@ def describe_error(error: ValidationError) -> str:
     key = ".".join(str(p) for p in first["loc"]) or "(settings)"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        return f"Invalid setting '{key}': unknown key (check the spelling; see docs/settings)"
+        return f"Invalid setting '{key}': unknown key (check the spelling; see docs/settings.md)"
     value = first.get("input")
     if isinstance(value, Mapping):
         return f"Invalid setting '{key}': {message}"
