@@ -15,15 +15,14 @@ from pathlib import Path
 from types import FrameType
 
 from bench import docs, machine, report, results
-from bench.cpu import OtherLoad
 from bench.options import Options, reproduce_command
 from bench.ports import free_port
 from bench.postgres import Database, DatabaseError, temporary_database
-from bench.runner import ScenarioError, ScenarioResult, run_scenarios
+from bench.runner import Measured, ScenarioError, run_scenarios
 from bench.scenarios import REGISTRY, select
 from bench.servers import OursServer, ServerProcess, StartError, VanillaServer
+from deploy.render import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_DIR / "docs" / "benchmarks.md"
 # Above this share of the CPU used by other processes, the run is flagged as noisy.
 NOISY_SHARE = 0.10
@@ -135,14 +134,14 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def measure(options: Options, keep_data: bool) -> list[ScenarioResult]:
+def measure(options: Options, keep_data: bool) -> Measured:
     """Start both servers, run the scenarios, stop the servers (also on error or Ctrl-C).
 
     The data directories are removed after a clean run, kept (and named) otherwise.
     """
     scenarios = select(options.scenarios)
     root = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
-    measured: list[ScenarioResult] | None = None
+    measured: Measured | None = None
     try:
         with started_servers(root, options) as servers:
             measured = asyncio.run(run_scenarios(servers, scenarios, options, log))
@@ -159,10 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = options_from(args)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    meter = OtherLoad()
     try:
         facts = machine.describe(options.database)
-        meter.start()
         measured = measure(options, args.keep_data)
     except KeyboardInterrupt:
         log("interrupted; servers stopped")
@@ -170,16 +167,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StartError, DatabaseError, ScenarioError) as exc:
         log(f"error: {exc}")
         return 1
-    facts = replace(facts, other_load=meter.stop())
+    facts = replace(facts, other_load=measured.other_load)
     if facts.other_load > NOISY_SHARE:
-        log(f"warning: other processes used {facts.other_load:.0%} of the CPU during the run; "
+        log(f"warning: other processes used {facts.other_load:.0%} of the CPU while measuring; "
             "the absolute figures are inflated (the ratios less so)")
     key = section_key(options)
-    log(f"raw results: {results.save(measured, options, facts, key)}")
-    print(report.text_table(report.rows(measured)))
+    log(f"raw results: {results.save(measured.results, options, facts, key)}")
+    print(report.text_table(report.rows(measured.results)))
     target = output_path(args)
     if target is not None:
-        docs.write_section(target, key, report.markdown_section(measured, options, facts))
+        section = report.markdown_section(measured.results, options, facts)
+        docs.write_section(target, key, section)
         log(f"wrote section {key} of {target}")
     print(f"\nreproduce: {reproduce_command(options)}")
     return 0

@@ -21,7 +21,7 @@ How to read the tables: latencies are in milliseconds, lower is better, so a rat
 ours/vanilla below 1.00 means ours is faster; for messages/s higher is better. Each
 scenario alternates between the servers in rounds (vanilla → ours, ours → vanilla, ...),
 so noise from the machine hits both alike. "Other processes used N% of the machine's CPU"
-says how busy the machine was with anything else during the run: the higher it is, the
+says how busy anything else kept the machine while measuring: the higher it is, the
 more inflated the absolute figures; the ratios hold up better. Differences of a few percent,
 and any p99 difference, are within run-to-run noise on a small machine.
 

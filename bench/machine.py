@@ -32,7 +32,7 @@ class Machine:
                 f"Synapse {self.synapse}; {self.database}")
         if math.isfinite(self.other_load):
             text += (f"; other processes used {self.other_load:.0%} of the machine's CPU "
-                     "during the run")
+                     "while measuring")
         return text
 
 

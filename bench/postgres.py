@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -48,6 +48,17 @@ def server_version() -> str:
     finally:
         conn.close()
     return str(row[0]).split()[0] if row else "?"
+
+
+def backend_pids(names: Collection[str]) -> list[int]:
+    """The server processes serving connections to these databases (they run on this host)."""
+    conn = _admin_connection()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s)", (list(names),))
+            return [int(row[0]) for row in cur.fetchall()]
+    finally:
+        conn.close()
 
 
 @contextmanager

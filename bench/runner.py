@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import httpx
 
+from bench import postgres
 from bench.cpu import OtherLoad
 from bench.matrix import Endpoint, MatrixError, open_session
 from bench.options import Options
@@ -37,6 +38,14 @@ class ScenarioResult:
     metrics: dict[str, list[Metric]]
 
 
+@dataclass(frozen=True)
+class Measured:
+    """All scenario results, and how busy other processes kept the machine meanwhile."""
+
+    results: list[ScenarioResult]
+    other_load: float
+
+
 def _client_cpu_s() -> float:
     times = os.times()
     return times.user + times.system
@@ -51,6 +60,13 @@ def _failing_as(scenario: Scenario[Any], endpoint: Endpoint, step: str) -> Itera
         raise ScenarioError(
             f"{scenario.name} failed on {endpoint.name} ({step}): {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _our_pids(servers: Sequence[ServerProcess]) -> set[int]:
+    """The servers' processes and, on PostgreSQL, the backends serving their databases."""
+    pids = {pid for s in servers if (pid := s.pid) is not None}
+    databases = [s.database.name for s in servers if s.database is not None]
+    return pids | set(postgres.backend_pids(databases)) if databases else pids
 
 
 def round_order(count: int, round_index: int) -> list[int]:
@@ -87,12 +103,13 @@ async def _run_scenario(scenario: Scenario[Any], endpoints: Sequence[Endpoint],
 
 
 async def run_scenarios(servers: Sequence[ServerProcess], scenarios: Sequence[Scenario[Any]],
-                        options: Options, log: Callable[[str], None]) -> list[ScenarioResult]:
+                        options: Options, log: Callable[[str], None]) -> Measured:
     """Every scenario on every (already started) server."""
     endpoints = [Endpoint(s.name, s.base_url, s.shared_secret, open_session()) for s in servers]
-    meter = OtherLoad(lambda: {pid for s in servers if (pid := s.pid) is not None})
+    meter = OtherLoad(lambda: _our_pids(servers))
     try:
-        return [await _run_scenario(s, endpoints, meter, options, log) for s in scenarios]
+        results = [await _run_scenario(s, endpoints, meter, options, log) for s in scenarios]
+        return Measured(results, meter.overall)
     finally:
         for endpoint in endpoints:
             await endpoint.session.close()

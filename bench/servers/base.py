@@ -14,6 +14,7 @@ import httpx
 import yaml
 
 from bench import procs
+from bench.postgres import Database
 
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 60.0
@@ -28,9 +29,10 @@ class ServerProcess(ABC):
 
     name: str
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, database: Database | None) -> None:
         self.data_dir = data_dir
         self.port = port
+        self.database = database  # None: SQLite in the data directory
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

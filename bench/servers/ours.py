@@ -19,9 +19,8 @@ class OursServer(ServerProcess):
 
     def __init__(self, data_dir: Path, port: int, metrics_port: int,
                  database: Database | None = None) -> None:
-        super().__init__(data_dir, port)
+        super().__init__(data_dir, port, database)
         self.metrics_port = metrics_port
-        self.database = database
         self.output_file = data_dir / "hearth-run.out"
 
     @property

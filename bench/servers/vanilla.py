@@ -23,8 +23,7 @@ class VanillaServer(ServerProcess):
     name = "vanilla"
 
     def __init__(self, data_dir: Path, port: int, database: Database | None = None) -> None:
-        super().__init__(data_dir, port)
-        self.database = database
+        super().__init__(data_dir, port, database)
         self.output_file = data_dir / "synapse.out"
 
     @property
