@@ -21,6 +21,7 @@ T = TypeVar("T")
 async def run(config: BotConfig) -> int:
     from ai_bot.app import Bot
     from ai_bot.budget.ledger import SqlLedger
+    from ai_bot.links import AnswerLinks
     from ai_bot.llm.catalogue import Catalogue
     from ai_bot.llm.factory import build_provider
     from ai_bot.llm.tokens import counter_for, warm_up
@@ -41,13 +42,17 @@ async def run(config: BotConfig) -> int:
     await warm_up([config.model.default])
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     ledger = await SqlLedger.open(config.ledger_url or f"sqlite:///{config.data_dir / 'ledger.db'}")
+    links = await AnswerLinks.open(ledger.database)
+    pruned = await links.prune()
+    if pruned:
+        logger.info("forgot %d old prompt → answer links", pruned)
     provisioner_token = Provisioner(config, None).admin_token
     bot = Bot(
         config, MatrixClient(nio), password=credentials.password,
         provider=build_provider(config.model), catalogue=catalogue, ledger=ledger,
         policy=AccessPolicy(config.access,
                             admin_api_lookup(config.homeserver_url, provisioner_token)),
-        counter_for=counter_for, observer=PrometheusObserver(),
+        counter_for=counter_for, observer=PrometheusObserver(), links=links,
     )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -8,6 +8,7 @@ with a visible marker and still settles what was spent.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from ai_bot.budget.types import BudgetRefusal, Ledger, Period, Reservation
 from ai_bot.config import BotConfig
 from ai_bot.context.history import Turn, conversation_turns
 from ai_bot.context.prompt import build_prompt
+from ai_bot.context.visibility import visible_since
 from ai_bot.llm.catalogue import Catalogue
 from ai_bot.llm.types import (
     ChatMessage,
@@ -99,8 +101,13 @@ class Answerer:
             thread = await self.reader.thread_events(conversation.room_id,
                                                      conversation.thread_root, limit)
             events = ([root] if root else []) + thread
+        # Only what the asker may read: under "joined" visibility a latecomer's context
+        # starts at their join (someone who has left since gets their prompt alone).
+        since = await visible_since(self.reader, conversation.room_id, job.sender)
+        floor = job.prompt_ts if since is None else since
         turns = conversation_turns(events, conversation, self.bot_user_id,
-                                   after_ts=job.reset_ts, up_to_event=job.prompt_event_id)
+                                   after_ts=max(job.reset_ts, floor - 1),
+                                   up_to_event=job.prompt_event_id)
         # The prompt as routed (edits applied, mention stripped) is what the model answers.
         turns = [t for t in turns if t.event_id != job.prompt_event_id]
         turns.append(Turn(job.prompt_event_id, job.sender, "user", job.prompt_text,
@@ -184,8 +191,14 @@ class Answerer:
             estimate = cost_usd(info, prompt.tokens + tool_tokens, max_out) * (
                 1 if not specs else 2)
             user, room_limits, bot = self._limits(job.access)
-            held = await self.ledger.reserve(job.sender, room, job.model, estimate,
-                                             user, room_limits, bot)
+            try:
+                held = await self.ledger.reserve(job.sender, room, job.model, estimate,
+                                                 user, room_limits, bot)
+            except Exception:
+                # Fail closed: no call without a record of what it may cost.
+                logger.exception("budget reservation failed")
+                await notify(strings.BUDGET_UNAVAILABLE)
+                return None
             if isinstance(held, BudgetRefusal):
                 await notify(held.message())
                 return None
@@ -206,17 +219,29 @@ class Answerer:
             await live.finish(strings.INTERRUPTED.format(reason="an internal error"))
         finally:
             if reservation is not None and self.ledger is not None:
-                spent = sum(cost_usd(info, u.prompt_tokens, u.completion_tokens)
-                            for u in job.usage)
-                await asyncio.shield(self.ledger.settle(reservation, spent))
+                spent, answered_by = self._spent(job)
+                settled = dataclasses.replace(reservation, model=answered_by)
+                await asyncio.shield(self.ledger.settle(settled, spent))
         return live
+
+    def _spent(self, job: Job) -> tuple[float, str]:
+        """The real cost of the job's calls, each at the price of the model that answered
+        (a fallback may have), and the model to record."""
+        total, model = 0.0, job.model
+        for usage in job.usage:
+            name = usage.model or job.model
+            info = self.catalogue.get(name if name in self.catalogue else job.model)
+            total += cost_usd(info, usage.prompt_tokens, usage.completion_tokens)
+            model = info.name
+        return total, model
 
     async def _stream(self, job: Job, live: LiveAnswer, messages: list[ChatMessage],
                       specs: Sequence[Any], max_out: int) -> None:
         steps = self.config.tools.max_steps
         end: StreamEnd | None = None
         for step in range(steps):
-            offer = tuple(specs) if step < steps - 1 else ()
+            last = step == steps - 1
+            offer = tuple(specs) if not last else ()
             request = ChatRequest(model=job.model, messages=tuple(messages), tools=offer,
                                   max_output_tokens=max_out)
             calls: tuple[ToolCall, ...] = ()
@@ -234,6 +259,14 @@ class Answerer:
                 elif isinstance(event, StreamEnd):
                     end = event
             if not calls:
+                break
+            if last:
+                # Tools were not offered on the last step; a model that still asks for them
+                # gets no more steps, and the reader is told the answer stopped short.
+                logger.info("tool step limit (%d) reached in %s", steps,
+                            job.conversation.room_id)
+                live.append(("\n\n" if live.text.strip() else "")
+                            + strings.TOOL_STEPS_EXHAUSTED.format(steps=steps))
                 break
             if step_text and not "".join(step_text).endswith("\n"):
                 live.append("\n\n")

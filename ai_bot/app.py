@@ -33,6 +33,7 @@ from ai_bot.budget.types import Ledger
 from ai_bot.commands import CommandEnv, effective_model, run_command
 from ai_bot.config import BotConfig
 from ai_bot.context.room_state import ACCOUNT_DATA_TYPE, RoomSettings
+from ai_bot.links import AnswerLink, AnswerLinks
 from ai_bot.llm.catalogue import Catalogue
 from ai_bot.llm.types import ModelProvider
 from ai_bot.matrix.client import MatrixClient
@@ -48,6 +49,7 @@ from ai_bot.routing import (
     route,
     strip_mention,
     strip_reply_fallback,
+    thread_root,
 )
 from ai_bot.streaming.scheduler import EditScheduler, Observer, Policy
 from ai_bot.tools.builtins import builtin_registry
@@ -55,16 +57,36 @@ from ai_bot.tools.builtins import builtin_registry
 logger = logging.getLogger(__name__)
 
 REGENERATE_KEYS = ("🔁", "🔄")
+MAX_RECORDS = 2000  # answers kept in memory; older ones are looked up in the database
 TYPING_REFRESH_S = 20.0
 
 
 @dataclass
 class Record:
-    """An answer the bot gave or is giving, found by its prompt or its events."""
+    """A prompt the bot answered (or is answering), and the events of that answer.
 
-    job: Job
-    task: asyncio.Task[Any] | None = None
+    One record per prompt: a regeneration replaces ``job`` and ``task`` but keeps the answer's
+    events, so edits, 🔁 and redactions always reach the answer that is current.
+    """
+
+    prompt_event_id: str
+    sender: str
+    prompt_ts: int
+    prompt: Prompt
     event_ids: list[str] = field(default_factory=list)
+    job: Job | None = None
+    task: asyncio.Task[Any] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def answer_ids(self) -> list[str]:
+        """The answer's events, including those of the answer in flight."""
+        live = self.job.live if self.job is not None else None
+        found = list(live.event_ids) if live is not None else []
+        return found or list(self.event_ids)
+
+    def running(self) -> bool:
+        """An answer is in flight or being (re)started."""
+        return self.lock.locked() or (self.task is not None and not self.task.done())
 
 
 class Bot:
@@ -74,7 +96,7 @@ class Bot:
         self, config: BotConfig, matrix: MatrixClient, *, password: str,
         provider: ModelProvider, catalogue: Catalogue, ledger: Ledger | None,
         policy: AccessPolicy, counter_for: Callable[[str], Counter],
-        observer: Observer | None = None,
+        observer: Observer | None = None, links: AnswerLinks | None = None,
     ) -> None:
         self.config = config
         self.matrix = matrix
@@ -83,6 +105,7 @@ class Bot:
         self.catalogue = catalogue
         self.ledger = ledger
         self.policy = policy
+        self.links = links
         self.rate = RequestRate()
         streaming = config.streaming
         self.scheduler = EditScheduler(matrix, Policy(
@@ -101,7 +124,7 @@ class Bot:
             counter_for=counter_for,
         )
         self.by_prompt: dict[str, Record] = {}
-        self.by_answer: dict[str, Record] = {}
+        self.by_answer: dict[str, str] = {}  # answer event → prompt event
         self.bot_threads: set[str] = set()
         self.settings: dict[str, RoomSettings] = {}
         self.told_undecryptable: set[tuple[str, str]] = set()
@@ -223,8 +246,7 @@ class Bot:
         if (content.get("m.relates_to") or {}).get("rel_type") == "m.thread" and root:
             thread_with_bot = root in self.bot_threads or (
                 await self._sender_of(room.room_id, root) == self.matrix.user_id)
-        facts = RoomFacts(room.room_id, is_direct=len(room.users) <= 2,
-                          bot_user_id=self.matrix.user_id, bot_names=self.bot_names(room))
+        facts = self._facts(room)
         decision = route(Incoming(event.event_id, event.sender, content, replied_sender,
                                   thread_with_bot), facts)
         if isinstance(decision, Command):
@@ -264,53 +286,81 @@ class Bot:
         await self.matrix.send_notice(room_id, result.reply, relation)
 
     async def start_answer(self, room: MatrixRoom, event_id: str, sender: str, ts: int,
-                           prompt: Prompt, existing: Record | None = None) -> None:
+                           prompt: Prompt) -> None:
+        """Answer a new prompt (once: a prompt seen again, e.g. re-delivered, is skipped)."""
+        if event_id in self.by_prompt:
+            return
+        record = self.by_prompt[event_id] = Record(event_id, sender, ts, prompt)
+        self._forget_oldest()
+        async with record.lock:
+            notify = await self._prepare(room, record, prompt)
+        if notify is not None:
+            await self._answer(record, notify)
+
+    async def _prepare(self, room: MatrixRoom, record: Record, prompt: Prompt
+                       ) -> Callable[[str], Awaitable[Any]] | None:
+        """Check the asker may have an answer now and make its job (with the record's lock
+        held); returns how to send refusals, or None when refused (already said)."""
         room_id = room.room_id
-        relation = self.relation_for(prompt.conversation, event_id)
+        relation = self.relation_for(prompt.conversation, record.prompt_event_id)
         notify = self.notify(room_id, relation)
+        sender = record.sender
         access = await self.policy.access(sender)
         if not access.use_ai:
             await notify(strings.NOT_ALLOWED)
-            return
+            return None
         wait = self.rate.check(sender, access.rate)
         if wait > 0:
             await notify(strings.RATE_LIMITED.format(seconds=int(wait) + 1))
-            return
+            return None
         settings = await self.room_settings(room_id)
         model = effective_model(access, settings, prompt.conversation,
                                 self.config.model.default, self.catalogue.names())
         if model is None:
             await notify(strings.NOT_ALLOWED)
-            return
-        job = Job(
-            prompt_event_id=event_id, prompt_text=prompt.text, prompt_ts=ts, sender=sender,
-            conversation=prompt.conversation, model=model, access=access,
-            system_prompt=settings.system_prompt, reset_ts=settings.reset_ts(prompt.conversation),
-            relation=relation,
-            existing_event_id=existing.event_ids[0] if existing and existing.event_ids else None,
+            return None
+        existing = record.answer_ids()
+        record.prompt = prompt
+        record.job = Job(
+            prompt_event_id=record.prompt_event_id, prompt_text=prompt.text,
+            prompt_ts=record.prompt_ts, sender=sender, conversation=prompt.conversation,
+            model=model, access=access, system_prompt=settings.system_prompt,
+            reset_ts=settings.reset_ts(prompt.conversation), relation=relation,
+            existing_event_id=existing[0] if existing else None,
         )
-        record = Record(job)
-        self.by_prompt[event_id] = record
+        record.task = asyncio.current_task()
         if prompt.conversation.thread_root:
             self.bot_threads.add(prompt.conversation.thread_root)
-        await self.matrix.read_receipt(room_id, event_id)
-        record.task = asyncio.current_task()
-        await self._answer(record, notify)
+        await self.matrix.read_receipt(room_id, record.prompt_event_id)
+        return notify
 
     async def _answer(self, record: Record, notify: Callable[[str], Awaitable[Any]]) -> None:
         job = record.job
+        assert job is not None
         room_id = job.conversation.room_id
         typing = self.spawn(self._keep_typing(room_id))
         try:
-            live = await self.answerer.run(job, notify)
+            await self.answerer.run(job, notify)
         finally:
             typing.cancel()
             await self.matrix.typing(room_id, False)
-            if job.live is not None:
-                record.event_ids = job.live.event_ids
-                for answer_id in record.event_ids:
-                    self.by_answer[answer_id] = record
-        del live
+            if job.live is not None and job.live.event_ids:
+                await self._remember(record, job.live.event_ids)
+
+    async def _remember(self, record: Record, event_ids: list[str]) -> None:
+        """Link the answer's events to its prompt, in memory and in the database."""
+        if event_ids == record.event_ids:
+            return
+        record.event_ids = list(event_ids)
+        for answer_id in event_ids:
+            self.by_answer[answer_id] = record.prompt_event_id
+        if self.links is not None:
+            try:
+                await asyncio.shield(self.links.save(
+                    record.prompt.conversation.room_id, record.prompt_event_id,
+                    record.sender, event_ids))
+            except Exception:
+                logger.exception("could not store the prompt → answer link")
 
     async def _keep_typing(self, room_id: str) -> None:
         while True:
@@ -318,35 +368,107 @@ class Bot:
             await asyncio.sleep(TYPING_REFRESH_S)
 
     async def _cancel(self, record: Record, reason: str) -> None:
+        """End the answer in flight (its final edit says why) and wait until it has ended."""
         task = record.task
-        if task is None or task.done():
+        if task is None or task.done() or task is asyncio.current_task():
             return
-        record.job.cancel_reason = reason
+        if record.job is not None:
+            record.job.cancel_reason = reason
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
 
+    # -- edits, redactions and 🔁 of prompts and answers ----------------------------------
+
+    async def _record_for_prompt(self, room: MatrixRoom, prompt_event_id: str
+                                 ) -> Record | None:
+        record = self.by_prompt.get(prompt_event_id)
+        if record is not None or self.links is None:
+            return record
+        return await self._restore(room, await self.links.for_prompt(prompt_event_id))
+
+    async def _record_for_answer(self, room: MatrixRoom, answer_event_id: str
+                                 ) -> Record | None:
+        prompt_id = self.by_answer.get(answer_event_id)
+        if prompt_id is not None:
+            return self.by_prompt.get(prompt_id)
+        for record in self.by_prompt.values():  # an answer whose first event just went out
+            if answer_event_id in record.answer_ids():
+                return record
+        if self.links is None:
+            return None
+        return await self._restore(room, await self.links.for_answer(answer_event_id))
+
+    async def _restore(self, room: MatrixRoom, link: AnswerLink | None) -> Record | None:
+        """A record from a stored link (an answer given before the bot restarted): the prompt
+        is read back from the room, its latest edit applied."""
+        if link is None or link.room_id != room.room_id:
+            return None
+        try:
+            raw = await self.matrix.get_event(room.room_id, link.prompt_event_id)
+        except Exception as exc:
+            logger.warning("cannot read prompt %s: %s", link.prompt_event_id, exc)
+            return None
+        content = (raw or {}).get("content") or {}
+        if raw is None or not content or "redacted_because" in (raw.get("unsigned") or {}):
+            return None
+        shown = content
+        bundled = ((raw.get("unsigned") or {}).get("m.relations") or {}).get("m.replace")
+        if isinstance(bundled, dict) and bundled.get("sender") == link.sender:
+            edit = self.matrix.decrypt(bundled, room.room_id)
+            new_content = (edit.get("content") or {}).get("m.new_content")
+            if isinstance(new_content, dict):
+                shown = new_content
+        text = strip_mention(strip_reply_fallback(str(shown.get("body", ""))),
+                             self._facts(room))
+        conversation = Conversation(room.room_id, thread_root(content))
+        record = Record(link.prompt_event_id, link.sender,
+                        int(raw.get("origin_server_ts", 0)), Prompt(text, conversation),
+                        event_ids=list(link.answer_event_ids))
+        found = self.by_prompt.setdefault(link.prompt_event_id, record)
+        self._forget_oldest()
+        for answer_id in found.event_ids:
+            self.by_answer[answer_id] = link.prompt_event_id
+        return found
+
+    def _forget_oldest(self) -> None:
+        """Keep at most MAX_RECORDS answers in memory (the oldest idle ones go; the database
+        still links them, so an edit or 🔁 brings them back)."""
+        excess = len(self.by_prompt) - MAX_RECORDS
+        if excess <= 0 or self.links is None:
+            return
+        for prompt_id in [p for p, r in self.by_prompt.items() if not r.running()][:excess]:
+            for answer_id in self.by_prompt.pop(prompt_id).event_ids:
+                self.by_answer.pop(answer_id, None)
+
+    def _facts(self, room: MatrixRoom) -> RoomFacts:
+        return RoomFacts(room.room_id, is_direct=len(room.users) <= 2,
+                         bot_user_id=self.matrix.user_id, bot_names=self.bot_names(room))
+
     async def on_prompt_edit(self, room: MatrixRoom, event: RoomMessageText, target: str,
                              content: dict[str, Any]) -> None:
-        """Editing a prompt regenerates its answer in place."""
-        record = self.by_prompt.get(target)
-        if record is None or record.job.sender != event.sender:
+        """Editing a prompt regenerates its answer in place (the answer's event is edited)."""
+        record = await self._record_for_prompt(room, target)
+        if record is None or record.sender != event.sender:
             return
         new_content = content.get("m.new_content") or {}
-        facts = RoomFacts(room.room_id, is_direct=len(room.users) <= 2,
-                          bot_user_id=self.matrix.user_id, bot_names=self.bot_names(room))
-        text = strip_mention(strip_reply_fallback(str(new_content.get("body", ""))), facts)
+        text = strip_mention(strip_reply_fallback(str(new_content.get("body", ""))),
+                             self._facts(room))
         if not text:
             return
-        await self._regenerate(room, record, text)
+        await self._regenerate(room, record, Prompt(text, record.prompt.conversation),
+                               strings.REASON_EDITED)
 
-    async def _regenerate(self, room: MatrixRoom, record: Record, text: str) -> None:
-        await self._cancel(record, strings.REASON_REGENERATED)
-        if record.job.live is not None:
-            record.event_ids = record.job.live.event_ids
-        job = record.job
-        await self.start_answer(room, job.prompt_event_id, job.sender, job.prompt_ts,
-                                Prompt(text, job.conversation), existing=record)
+    async def _regenerate(self, room: MatrixRoom, record: Record, prompt: Prompt,
+                          reason: str) -> None:
+        """Cancel the answer in flight, if any, and answer ``prompt`` into the same event."""
+        async with record.lock:
+            await self._cancel(record, reason)
+            if record.job is not None and record.job.live is not None:
+                await self._remember(record, record.job.live.event_ids)
+            notify = await self._prepare(room, record, prompt)
+        if notify is not None:
+            await self._answer(record, notify)
 
     async def on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
         """Redacting a prompt cancels its answer."""
@@ -360,10 +482,10 @@ class Bot:
             return
         if self.too_old(event.server_timestamp):
             return
-        record = self.by_answer.get(event.reacts_to)
+        record = await self._record_for_answer(room, event.reacts_to)
         if record is None or not (await self.policy.access(event.sender)).use_ai:
             return
-        await self._regenerate(room, record, record.job.prompt_text)
+        await self._regenerate(room, record, record.prompt, strings.REASON_REGENERATED)
 
     async def on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         """Ask for the key, tell the sender once, keep the event to retry; never leave."""
@@ -452,13 +574,16 @@ class Bot:
             await scheduler_task
 
     async def shutdown(self, timeout_s: float = 15.0) -> None:
-        running = [r for r in self.by_prompt.values() if r.task and not r.task.done()]
+        """Cancel the answers in flight: each ends with a visible marker (final edit)."""
+        running = [r for r in self.by_prompt.values() if r.running()]
+        tasks = [r.task for r in running if r.task is not None]
         for record in running:
-            record.job.cancel_reason = strings.REASON_SHUTDOWN
-            assert record.task is not None
-            record.task.cancel()
-        if running:
-            await asyncio.wait([r.task for r in running if r.task], timeout=timeout_s)
+            if record.job is not None:
+                record.job.cancel_reason = strings.REASON_SHUTDOWN
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout_s)
         await self.scheduler.shutdown(strings.REASON_SHUTDOWN, timeout_s)
 
     def stop(self) -> None:

@@ -39,6 +39,8 @@ class StreamingConfig(_Section):
     max_edits_per_second: float = Field(default=8.0, gt=0, le=100)
     # A message body longer than this (UTF-8 bytes) continues in a follow-up message. An edit
     # carries the text twice plus HTML twice, and encryption adds a third: stay far below 64 KiB.
+    # An event that would still be too large (HTML-escaping can triple formatted_body) sheds
+    # the edit fallback's copy, then its HTML, never text (streaming/content.py).
     max_body_bytes: int = Field(default=12_000, ge=200, le=30_000)
     max_concurrent_sends: int = Field(default=4, ge=1, le=32)
     # How long a final edit is retried through outages before it is given up.

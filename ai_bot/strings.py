@@ -47,13 +47,20 @@ CANNOT_DECRYPT = (
 )
 MODEL_FAILED = "⚠️ {message}"
 INTERRUPTED = "\n\n⚠️ *Answer interrupted: {reason}.*"
-REASON_SHUTDOWN = "the assistant was restarted"
+REASON_SHUTDOWN = "the assistant was shut down (react with 🔁 to ask again)"
 REASON_CANCELLED = "the question was withdrawn"
+REASON_EDITED = "the question was edited; a new answer follows"
 REASON_REGENERATED = "a new answer replaces this one"
 REASON_MODEL = "the model stopped ({detail})"
 REASON_LENGTH = "the answer reached its length limit"
 TOOL_RUNNING = "\n\n*⏳ {tool}…*"
-TOOL_STEPS_EXHAUSTED = "I used the maximum number of tool steps; here is what I have."
+TOOL_STEPS_EXHAUSTED = (
+    "⚠️ *I stopped after {steps} tool steps, the most I may take for one answer; "
+    "ask again to continue.*"
+)
+BUDGET_UNAVAILABLE = (
+    "I cannot check the AI budget right now, so I did not ask the model; try again shortly."
+)
 CONTINUED = "*(continued)*\n\n"
 
 ENABLE_HINT = (

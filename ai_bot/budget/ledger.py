@@ -105,6 +105,11 @@ class SqlLedger:
             raise
         return cls(db, now)
 
+    @property
+    def database(self) -> Database:
+        """The ledger's database (the bot keeps its prompt → answer links there too)."""
+        return self._db
+
     async def close(self) -> None:
         """Close the connections."""
         await self._db.close()

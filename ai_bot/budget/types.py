@@ -32,8 +32,9 @@ class BudgetRefusal:
     def message(self) -> str:
         """A sentence for the user."""
         who = {"user": "your", "room": "this room's", "bot": "the bot's"}[self.scope]
+        period = {"day": "daily", "month": "monthly"}[self.period]
         return (
-            f"That request would exceed {who} {self.period}ly AI budget "
+            f"That request would exceed {who} {period} AI budget "
             f"(${self.limit_usd:.2f}, ${max(self.remaining_usd, 0):.4f} left)."
         )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -264,13 +265,19 @@ class MatrixClient:
         return [(uid, (info or {}).get("display_name") or uid) for uid, info in joined.items()]
 
     async def membership(self, room_id: str, user_id: str) -> tuple[str | None, int]:
-        found = await self.request("GET", f"{V3}/rooms/{q(room_id)}/members",
-                                   query={"membership": "join"})
-        for event in found.get("chunk", []):
-            if event.get("state_key") == user_id:
-                return (event.get("content", {}).get("membership"),
-                        int(event.get("origin_server_ts", 0)))
-        return (None, 0)
+        """The user's current membership and when that membership event was sent."""
+        try:
+            event = await self.request(
+                "GET", f"{V3}/rooms/{q(room_id)}/state/m.room.member/{q(user_id)}",
+                query={"format": "event"})
+        except MatrixError as exc:
+            if exc.status == 404:
+                return (None, 0)
+            raise
+        if "content" not in event:  # a server without format=event: the content alone, and
+            # no time, so count the membership from now (shows less, never more)
+            return (event.get("membership"), int(time.time() * 1000))
+        return (event["content"].get("membership"), int(event.get("origin_server_ts", 0)))
 
     async def history_visibility(self, room_id: str) -> str:
         try:
@@ -309,7 +316,5 @@ _counter = 0
 
 def _txn() -> str:
     global _counter
-    import time
-
     _counter += 1
     return f"hearth-ai-n-{int(time.time() * 1000):x}-{_counter}"

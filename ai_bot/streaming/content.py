@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ai_bot.render import markdown_to_html
 from ai_bot.routing import LIVE_KEY
+
+# Synapse refuses events over 64 KiB (M_TOO_LARGE), envelope included, and Megolm makes an
+# encrypted event about a third larger than its content: keep contents well below.
+MAX_CONTENT_BYTES = 45_000
+FALLBACK_PREVIEW_CHARS = 500
 
 
 def _body(text: str, msgtype: str, live: bool, html: bool) -> dict[str, Any]:
@@ -63,3 +69,37 @@ def split_for_size(text: str, max_bytes: int) -> tuple[str, str]:
         head = head.rstrip("\n") + "\n```"
         tail = fences[-1].strip() + "\n" + tail
     return head.rstrip(), tail.lstrip(" ")
+
+
+def content_size(content: dict[str, Any]) -> int:
+    """Bytes of ``content`` as JSON (compact, UTF-8, as the homeserver measures events)."""
+    return len(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def fit_content(content: dict[str, Any], max_bytes: int = MAX_CONTENT_BYTES) -> dict[str, Any]:
+    """``content``, shrunk if it would make too large an event. The text is never cut: first
+    the edit's fallback loses its HTML, then its text becomes a preview (clients that
+    understand edits show ``m.new_content``), and only then does the message lose its HTML
+    (HTML-escaping can make formatted_body several times longer than the text)."""
+    if content_size(content) <= max_bytes:
+        return content
+    fitted = dict(content)
+    new_content = fitted.get("m.new_content")
+    if isinstance(new_content, dict):
+        fitted.pop("format", None)
+        fitted.pop("formatted_body", None)
+        if content_size(fitted) <= max_bytes:
+            return fitted
+        body = str(fitted.get("body", ""))
+        if len(body) > FALLBACK_PREVIEW_CHARS:
+            fitted["body"] = body[:FALLBACK_PREVIEW_CHARS] + "…"
+        if content_size(fitted) <= max_bytes:
+            return fitted
+        new_content = dict(new_content)
+        new_content.pop("format", None)
+        new_content.pop("formatted_body", None)
+        fitted["m.new_content"] = new_content
+        return fitted
+    fitted.pop("format", None)
+    fitted.pop("formatted_body", None)
+    return fitted

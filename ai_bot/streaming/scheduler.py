@@ -29,7 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ai_bot import strings
-from ai_bot.streaming.content import edit_content, message_content, split_for_size
+from ai_bot.streaming.content import (
+    edit_content,
+    fit_content,
+    message_content,
+    split_for_size,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +278,8 @@ class EditScheduler:
         last = answer.segments[-1]
         if answer.finished or answer.visible(last) == last.sent:
             return None
+        if not answer.visible(last).strip():
+            return None  # regenerating: the old answer stays until there is new text
         if now - answer.last_sent_at < self.interval():
             return None
         return _Action(answer, last, "edit", False)
@@ -308,7 +315,8 @@ class EditScheduler:
             if answer.retry_at > now:
                 times.append(answer.retry_at)
             last = answer.segments[-1]
-            if not answer.finished and last.event_id and answer.visible(last) != last.sent:
+            shown = answer.visible(last)
+            if not answer.finished and last.event_id and shown.strip() and shown != last.sent:
                 times.append(max(answer.last_sent_at + self.interval(),
                                  now + (1 - self.tokens) / self.policy.edits_per_second))
         return min(times) if times else None
@@ -321,9 +329,11 @@ class EditScheduler:
         msgtype = self.policy.msgtype
         if action.kind == "first":
             complete = segment.sealed or (answer.finished and segment is answer.segments[-1])
-            return message_content(text, answer.relation, msgtype=msgtype, live=not complete)
+            return fit_content(message_content(text, answer.relation, msgtype=msgtype,
+                                               live=not complete))
         assert segment.event_id is not None
-        return edit_content(segment.event_id, text, msgtype=msgtype, live=action.kind == "edit")
+        return fit_content(edit_content(segment.event_id, text, msgtype=msgtype,
+                                        live=action.kind == "edit"))
 
     async def _send(self, action: _Action) -> None:
         answer, segment = action.answer, action.segment

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ai_bot.context.history import conversation_turns
+from ai_bot.context.visibility import visible_since as user_visible_since
 from ai_bot.llm.types import ToolSpec
 from ai_bot.routing import Conversation, strip_reply_fallback
 from ai_bot.tools.registry import ToolContext, ToolError, ToolRegistry
@@ -18,11 +19,10 @@ from ai_bot.tools.registry import ToolContext, ToolError, ToolRegistry
 
 async def visible_since(context: ToolContext) -> int:
     """The earliest server timestamp the asking user may read in this room."""
-    membership, since = await context.reader.membership(context.room_id, context.user_id)
-    if membership != "join":
+    since = await user_visible_since(context.reader, context.room_id, context.user_id)
+    if since is None:
         raise ToolError("the asking user is not a member of this room")
-    visibility = await context.reader.history_visibility(context.room_id)
-    return since if visibility in ("joined", "invited") else 0
+    return since
 
 
 def _line(event: Mapping[str, Any], context: ToolContext) -> str:

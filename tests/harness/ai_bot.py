@@ -8,12 +8,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from mautrix.types import RoomID
+from mautrix.api import Method
+from mautrix.types import EventType, RoomID, StateEvent, StrippedStateEvent, UserID
 
 from deploy.settings import deep_merge
 from tests.harness.clients import User
@@ -34,14 +36,29 @@ def bot_config(server: Homeserver, data_dir: Path, model_url: str,
         "registration_shared_secret_file": str(server.data_dir / "secrets"
                                                / "registration_shared_secret"),
         "admin_credentials_file": str(server.data_dir / "admin-credentials.json"),
+        # Short waits so failure tests stay quick: three attempts 50-200 ms apart (a
+        # Retry-After up to 5 s is honoured), a stream silent for 1.5 s counts as stalled.
         "model": {"default": "gpt-4o-mini",
                   "endpoint": {"base_url": model_url, "api_key": "test-key",
-                               "retry": {"max_attempts": 1}}},
+                               "retry": {"max_attempts": 3, "base_delay_s": 0.05,
+                                         "max_delay_s": 0.2, "max_retry_after_s": 5},
+                               "timeouts": {"first_token_s": 10, "stall_s": 1.5}}},
         "context": {"max_output_tokens": 200},
         "streaming": {"min_edit_interval_s": 0.3, "max_edits_per_second": 20},
+        "tools": {"max_steps": 3},
         "access": {"budgets_usd": {"limited": {"daily_usd": 0.0}}},
     }
     return deep_merge(base, extra or {})
+
+
+@dataclass
+class RunningBot:
+    """A bot process and where to look at it: its user, metrics and ledger."""
+
+    user_id: str
+    process: BotProcess
+    metrics_url: str
+    ledger_url: str
 
 
 @dataclass
@@ -76,9 +93,10 @@ class BotProcess:
                 self.stop()
                 raise RuntimeError("the bot did not start:\n" + "\n".join(self.output[-40:]))
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """SIGTERM, then (after 30 s) SIGKILL; the exit status (None if not running)."""
         if self.process is None:
-            return
+            return None
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -86,7 +104,9 @@ class BotProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        status = self.process.returncode
         self.process = None
+        return status
 
     def log(self) -> str:
         return "\n".join(self.output[-60:])
@@ -105,11 +125,11 @@ async def dm_with_bot(user: User, bot: str, encrypted: bool = False) -> RoomID:
     """A direct chat of ``user`` with the bot, once the bot has joined."""
     from tests.harness.calls import eventually
 
-    initial_state: list[dict[str, Any]] = []
+    initial_state: list[StateEvent | StrippedStateEvent | dict[str, Any]] = []
     if encrypted:
         initial_state.append({"type": "m.room.encryption", "state_key": "",
                               "content": {"algorithm": "m.megolm.v1.aes-sha2"}})
-    room_id = await user.client.create_room(invitees=[bot], is_direct=True,  # type: ignore[arg-type]
+    room_id = await user.client.create_room(invitees=[UserID(bot)], is_direct=True,
                                             initial_state=initial_state)
 
     async def members() -> Any:
@@ -153,3 +173,112 @@ async def collect_answer(watcher: SyncWatcher, room_id: str, bot: str,
 
     await watcher.wait_for(find, timeout=timeout)
     return seen
+
+
+@dataclass
+class AnswerView:
+    """What a client shows of the bot's answer: its messages, each with its latest edit."""
+
+    messages: list[str] = field(default_factory=list)  # answer events, in order
+    shown: dict[str, dict[str, Any]] = field(default_factory=dict)  # event → shown content
+    events: list[dict[str, Any]] = field(default_factory=list)  # the bot's events, in order
+
+    def add(self, event: dict[str, Any]) -> None:
+        content = event.get("content", {})
+        relation = content.get("m.relates_to") or {}
+        self.events.append(event)
+        if relation.get("rel_type") == "m.replace":
+            self.shown[relation["event_id"]] = content.get("m.new_content", {})
+        else:
+            self.messages.append(event["event_id"])
+            self.shown[event["event_id"]] = content
+
+    def text(self, event_id: str) -> str:
+        return str(self.shown[event_id].get("body", ""))
+
+    def live(self, event_id: str) -> bool:
+        return LIVE in self.shown[event_id]
+
+    def complete(self) -> bool:
+        """Every message of the answer shows its final (non-live) content."""
+        return bool(self.messages) and not any(self.live(m) for m in self.messages)
+
+    def finals_of(self, event_id: str) -> list[str]:
+        """Bodies of the final (non-live) edits of ``event_id``, in order."""
+        return [e["content"]["m.new_content"]["body"] for e in self.events
+                if (e["content"].get("m.relates_to") or {}).get("event_id") == event_id
+                and "m.new_content" in e["content"] and LIVE not in e["content"]]
+
+
+async def watch_answer(
+    watcher: SyncWatcher, room_id: str, bot: str, *, prompt_id: str | None = None,
+    answer_ids: tuple[str, ...] = (), done: Callable[[AnswerView], bool] | None = None,
+    timeout: float = 30.0,
+) -> AnswerView:
+    """Follow the bot's events of one answer — new messages replying to ``prompt_id`` (any
+    when None) and edits of those or of ``answer_ids`` — until ``done`` (default: every
+    message of the answer is final)."""
+    view = AnswerView()
+    known = set(answer_ids)
+    finished = done or AnswerView.complete
+
+    def find(response: dict[str, Any]) -> bool:
+        for event in bot_events(response, room_id, bot):
+            content = event.get("content", {})
+            relation = content.get("m.relates_to") or {}
+            if relation.get("rel_type") == "m.replace":
+                if relation.get("event_id") not in known:
+                    continue
+            elif prompt_id is not None and (
+                    (relation.get("m.in_reply_to") or {}).get("event_id") != prompt_id):
+                continue
+            else:
+                known.add(event["event_id"])
+            view.add(event)
+        return finished(view)
+
+    await watcher.wait_for(find, timeout=timeout)
+    return view
+
+
+async def shown_body(user: User, room_id: str, event_id: str) -> str:
+    """The body a client shows for ``event_id`` now: its latest edit's, as the server bundles
+    it, else its own."""
+    from tests.harness.calls import seg
+
+    event = await user.raw(Method.GET, f"/_matrix/client/v3/rooms/{seg(room_id)}/event/"
+                                       f"{seg(event_id)}")
+    edit = ((event.get("unsigned") or {}).get("m.relations") or {}).get("m.replace")
+    if edit:
+        return str(edit["content"]["m.new_content"]["body"])
+    return str(event["content"]["body"])
+
+
+async def send(user: User, room_id: str, content: dict[str, Any],
+               event_type: EventType = EventType.ROOM_MESSAGE) -> str:
+    """Send one event as ``user``; its ID."""
+    payload: Any = content  # mautrix types contents; these are plain JSON
+    return str(await user.client.send_message_event(RoomID(room_id), event_type, payload))
+
+
+async def edit(user: User, room_id: str, event_id: str, body: str) -> str:
+    """Edit ``user``'s message ``event_id`` to ``body`` (m.replace), as clients do."""
+    return await send(user, room_id, {
+        "msgtype": "m.text", "body": f"* {body}",
+        "m.new_content": {"msgtype": "m.text", "body": body},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+    })
+
+
+async def react(user: User, room_id: str, event_id: str, key: str) -> str:
+    """React to ``event_id`` with ``key``."""
+    return await send(user, room_id, {"m.relates_to": {
+        "rel_type": "m.annotation", "event_id": event_id, "key": key}}, EventType.REACTION)
+
+
+async def ask(user: User, watcher: SyncWatcher, room_id: str, bot: str, text: str,
+              timeout: float = 30.0) -> tuple[str, AnswerView]:
+    """Send ``text`` (mentioning the bot) and wait for the complete answer."""
+    prompt = await send(user, room_id, {"msgtype": "m.text", "body": text,
+                                        "m.mentions": {"user_ids": [bot]}})
+    return prompt, await watch_answer(watcher, room_id, bot, prompt_id=prompt, timeout=timeout)

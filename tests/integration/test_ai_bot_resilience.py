@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from mautrix.types import EventType
 
+from tests.conftest import require_postgres_or_skip
 from tests.harness.ai_bot import (
     LIVE,
     BotProcess,
@@ -19,6 +21,7 @@ from tests.harness.ai_bot import (
 )
 from tests.harness.clients import ClientFactory
 from tests.harness.fake_openai import FakeOpenAI, Reply
+from tests.harness.postgres import temporary_database
 from tests.harness.server import Homeserver, make_homeserver
 from tests.harness.sync import SyncWatcher
 
@@ -27,12 +30,20 @@ pytestmark = pytest.mark.integration
 ANSWER = " ".join(f"w{i}" for i in range(70))
 
 
-@pytest.fixture
-def own_server(tmp_path: Path, smtp_port: int) -> Iterator[Homeserver]:
-    server = make_homeserver("restart", tmp_path / "hs", smtp_port, None)
-    server.start()
-    yield server
-    server.stop()
+@pytest.fixture(params=["sqlite", "postgres"])
+def own_server(request: pytest.FixtureRequest, tmp_path: Path,
+               smtp_port: int) -> Iterator[Homeserver]:
+    """A homeserver of the test's own (it gets restarted), on each database engine."""
+    with ExitStack() as stack:
+        database = None
+        if request.param == "postgres":
+            require_postgres_or_skip()
+            database = stack.enter_context(temporary_database("hearth_restart"))
+        server = make_homeserver(f"restart-{request.param}", tmp_path / "hs", smtp_port,
+                                 database)
+        server.start()
+        stack.callback(server.stop)
+        yield server
 
 
 async def test_ai_bot_survives_synapse_restart_mid_answer(
@@ -67,6 +78,9 @@ async def test_ai_bot_survives_synapse_restart_mid_answer(
 
         done = await watcher.wait_for(final, timeout=120)
         assert done["m.new_content"]["body"] == ANSWER, bot.log()
+        # The outage hit the answer in flight: the bot's sync and its edits failed meanwhile.
+        assert any("sync failed" in line for line in bot.output), bot.log()
+        assert any("send failed" in line for line in bot.output), bot.log()
         assert bot.process is not None and bot.process.poll() is None
     finally:
         bot.stop()

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ai_bot.routing import LIVE_KEY
+from ai_bot.streaming.content import content_size, edit_content, fit_content
 from ai_bot.streaming.scheduler import EditScheduler, Policy, RateLimited, SendFailed
 
 
@@ -273,3 +274,29 @@ async def test_scheduler_regenerates_into_existing_event() -> None:
     await step(scheduler)
     await waiter
     assert [c["m.relates_to"]["event_id"] for _, c, _ in sender.sent] == ["$old"]
+
+
+async def test_scheduler_regenerated_answer_keeps_old_text_until_new_text() -> None:
+    """Regenerating into an existing event sends no blank edit before the new text comes."""
+    scheduler, sender, _, _ = make()
+    answer = scheduler.open("!r", existing_event_id="$old")
+    assert await step(scheduler) == 0 and scheduler.next_wake() is None
+    answer.append("fresh")
+    await step(scheduler)
+    assert [c["m.new_content"]["body"] for _, c, _ in sender.sent] == ["fresh"]
+
+
+def test_content_too_large_sheds_fallback_then_html_never_text() -> None:
+    """An edit whose HTML would make too large an event loses the fallback's HTML and text
+    first, then its own HTML; the answer's text is kept whole."""
+    text = " ".join(f'"w{i}" & <i>' for i in range(900))  # ~12 KB, HTML ~2.5x longer
+    edit = edit_content("$a", text, msgtype="m.text", live=False)
+    assert content_size(edit) > 45_000
+    fitted = fit_content(edit)
+    assert content_size(fitted) <= 45_000
+    assert fitted["m.new_content"]["body"] == text
+    assert "formatted_body" not in fitted and len(fitted["body"]) < 600
+    small = edit_content("$a", "short *answer*", msgtype="m.text", live=False)
+    assert fit_content(small) == small
+    assert fit_content(edit, max_bytes=20_000)["m.new_content"] == {
+        "msgtype": "m.text", "body": text}

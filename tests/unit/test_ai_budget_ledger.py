@@ -91,6 +91,8 @@ async def test_each_budget_refuses_with_the_right_remaining_figure(
     assert isinstance(await _reserve(ledger, 0.30, **kwargs), Reservation)  # type: ignore[arg-type]
     assert isinstance(refusal, BudgetRefusal)
     assert "$1.00" in refusal.message() and "$0.3000 left" in refusal.message()
+    adjective = {"day": "daily", "month": "monthly"}[period]
+    assert f" {adjective} AI budget " in refusal.message()
 
 
 async def test_refusal_counts_a_metric_and_holds_nothing(ledger: SqlLedger) -> None:
