@@ -14,7 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
-from bench import docs, machine, report, results
+from bench import ai_bot, docs, machine, report, results
+from bench.ai_bot import AiOptions
 from bench.options import Options, reproduce_command
 from bench.ports import free_port
 from bench.postgres import Database, DatabaseError, temporary_database
@@ -82,7 +83,44 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only print the table")
     parser.add_argument("--keep-data", action="store_true",
                         help="keep the servers' data directories (config, logs) afterwards")
+    ai = parser.add_argument_group("AI bot suite (--suite ai_bot; our server only)")
+    ai.add_argument("--suite", choices=("core", "ai_bot"), default="core",
+                    help="core: vanilla against ours (default); ai_bot: the AI bot's added "
+                    "latency and concurrent streaming, against a fake model")
+    ai.add_argument("--prompts", type=_positive_int, default=None,
+                    help=f"timed sequential prompts (default {AiOptions().prompts})")
+    ai.add_argument("--conversations", type=_positive_int, default=None,
+                    help=f"concurrent conversations (default {AiOptions().conversations})")
+    ai.add_argument("--tokens", type=_positive_int, default=None,
+                    help=f"tokens per streamed answer (default {AiOptions().tokens})")
+    ai.add_argument("--token-rate", type=_positive_float, default=None,
+                    help=f"tokens/s of each streamed answer "
+                    f"(default {AiOptions().tokens_per_second:g})")
     return parser
+
+
+def ai_options_from(args: argparse.Namespace) -> AiOptions:
+    """Defaults, then --quick, then whatever was given explicitly, for --suite ai_bot."""
+    options = AiOptions().quick() if args.quick else AiOptions()
+    given = {
+        "database": args.database, "prompts": args.prompts, "warmup": args.warmup,
+        "conversations": args.conversations, "tokens": args.tokens,
+        "tokens_per_second": args.token_rate,
+    }
+    return replace(options, **{k: v for k, v in given.items() if v is not None})
+
+
+def main_ai_bot(args: argparse.Namespace) -> int:
+    """``--suite ai_bot``: see bench/ai_bot.py."""
+    options = ai_options_from(args)
+    try:
+        return ai_bot.run(options, output_path(args), args.keep_data, log)
+    except KeyboardInterrupt:
+        log("interrupted; processes stopped")
+        return 130
+    except (StartError, DatabaseError, RuntimeError) as exc:
+        log(f"error: {exc}")
+        return 1
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -156,8 +194,10 @@ def measure(options: Options, keep_data: bool) -> Measured:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; exit status 0 on success, 1 on failure, 130 when interrupted."""
     args = build_parser().parse_args(argv)
-    options = options_from(args)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    if args.suite == "ai_bot":
+        return main_ai_bot(args)
+    options = options_from(args)
     try:
         facts = machine.describe(options.database)
         measured = measure(options, args.keep_data)
