@@ -3,8 +3,6 @@ per-role rate limits count in one Redis bucket for all processes."""
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 import uuid
 from pathlib import Path
@@ -12,27 +10,16 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import pytest
 
 from deploy.admin import register_user
 from tests.conftest import require_postgres_or_skip
 from tests.harness.ports import free_port, free_port_block
-from tests.harness.postgres import postgres_required, temporary_database
+from tests.harness.postgres import temporary_database
+from tests.harness.redis import REDIS, require_redis
 from tests.harness.roles import ROLES, metric_value
 from tests.harness.server import Homeserver
 
-REDIS = (os.environ.get("TEST_REDIS_HOST", "127.0.0.1"),
-         int(os.environ.get("TEST_REDIS_PORT", "6379")))
 POLICY = Path(__file__).resolve().parents[1] / "harness" / "policy.yaml"
-
-
-def _require_redis() -> None:
-    try:
-        socket.create_connection(REDIS, timeout=2).close()
-    except OSError as exc:
-        if postgres_required():
-            pytest.fail(f"Redis at {REDIS[0]}:{REDIS[1]} is required in CI: {exc}")
-        pytest.skip(f"Redis unavailable at {REDIS[0]}:{REDIS[1]}: {exc}")
 
 
 def _role_seen(http: httpx.Client, base: str, user_id: str, role: str, admin: dict[str, str],
@@ -60,7 +47,7 @@ def test_role_changes_and_rate_limits_are_shared_by_main_and_worker(
 ) -> None:
     """Assign on main: the worker enforces it within 1 s (and back); one bucket for both."""
     require_postgres_or_skip()
-    _require_redis()
+    require_redis()
     port = free_port()
     base_port = free_port_block(10)
     with temporary_database("hearth_policy") as database:

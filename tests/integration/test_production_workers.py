@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 
 from deploy.admin import register_user
 from tests.conftest import require_postgres_or_skip
 from tests.harness.ports import free_port, free_port_block
-from tests.harness.postgres import postgres_required, temporary_database
+from tests.harness.postgres import temporary_database
+from tests.harness.redis import REDIS, require_redis
 from tests.harness.server import Homeserver
-
-REDIS = (os.environ.get("TEST_REDIS_HOST", "127.0.0.1"), int(os.environ.get("TEST_REDIS_PORT",
-                                                                            "6379")))
-
-
-def _require_redis() -> None:
-    try:
-        socket.create_connection(REDIS, timeout=2).close()
-    except OSError as exc:
-        if postgres_required():
-            pytest.fail(f"Redis at {REDIS[0]}:{REDIS[1]} is required in CI: {exc}")
-        pytest.skip(f"Redis unavailable at {REDIS[0]}:{REDIS[1]}: {exc}")
 
 
 def test_production_profile_with_workers(tmp_path: Path, smtp_port: int) -> None:
     """Events persisted by an event-persister worker reach /sync served by a generic worker."""
     require_postgres_or_skip()
-    _require_redis()
+    require_redis()
     port = free_port()
     base_port = free_port_block(10)
     with temporary_database("hearth_prod") as database:

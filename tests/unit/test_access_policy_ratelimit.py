@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import time
 import uuid
 from typing import Any
 
-import pytest
 from twisted.internet import defer
 
 from synapse_modules.access_policy.policy import RateLimit
@@ -20,6 +17,7 @@ from synapse_modules.access_policy.ratelimit import (
     RedisBuckets,
     take,
 )
+from tests.harness.redis import REDIS, require_redis
 
 LIMIT = RateLimit(per_second=2.0, burst=3)
 
@@ -83,13 +81,8 @@ async def test_rate_limiter_uses_redis_and_falls_back_to_local_on_error() -> Non
 
 
 def _redis_cli() -> list[str]:
-    if shutil.which("redis-cli") is None:
-        pytest.skip("redis-cli not installed")
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        pytest.skip("Redis not running on 127.0.0.1:6379")
-    return ["redis-cli", "-h", "127.0.0.1", "-p", "6379"]
+    require_redis(cli=True)
+    return ["redis-cli", "-h", REDIS[0], "-p", str(REDIS[1])]
 
 
 def test_redis_script_matches_the_bucket_arithmetic() -> None:
