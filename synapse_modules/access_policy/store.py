@@ -11,11 +11,12 @@ SQL is portable (``?`` placeholders, which Synapse converts for PostgreSQL; TEXT
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-T = TypeVar("T")
+from synapse_modules.owned_tables import Cursor, Runner, migrate_schema_txn
+from synapse_modules.owned_tables import schema_version_txn as owned_schema_version_txn
 
 VERSION_COUNTER = "assignments_version"
 
@@ -42,23 +43,6 @@ LATEST = MIGRATIONS[-1][0]
 
 SOURCE_ADMIN = "admin"
 SOURCE_RULE = "registration_rule"
-
-
-class Cursor(Protocol):
-    """The DB-API cursor surface the transaction functions use (Synapse's or sqlite3's)."""
-
-    def execute(self, sql: str, parameters: Sequence[Any] = ...) -> Any: ...
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-
-    @property
-    def rowcount(self) -> int: ...
-
-
-class Runner(Protocol):
-    """``ModuleApi.run_db_interaction``: run ``func(txn, *args)`` in a transaction."""
-
-    def __call__(self, desc: str, func: Callable[..., T], *args: Any) -> Awaitable[T]: ...
 
 
 @dataclass(frozen=True)
@@ -90,28 +74,11 @@ class UserCounts:
 
 def migrate_txn(txn: Cursor) -> int:
     """Bring the schema to ``LATEST``; returns the version it was at before."""
-    txn.execute("CREATE TABLE IF NOT EXISTS hearth_policy_schema_version "
-                "(version INTEGER NOT NULL)")
-    txn.execute("SELECT version FROM hearth_policy_schema_version")
-    row = txn.fetchone()
-    if row is None:
-        txn.execute("INSERT INTO hearth_policy_schema_version (version) VALUES (0)")
-        current = 0
-    else:
-        current = int(row[0])
-    for number, statements in MIGRATIONS:
-        if number <= current:
-            continue
-        for statement in statements:
-            txn.execute(statement)
-        txn.execute("UPDATE hearth_policy_schema_version SET version = ?", (number,))
-    return current
+    return migrate_schema_txn(txn, "hearth_policy_schema_version", MIGRATIONS)
 
 
 def schema_version_txn(txn: Cursor) -> int:
-    txn.execute("SELECT version FROM hearth_policy_schema_version")
-    row = txn.fetchone()
-    return int(row[0]) if row else 0
+    return owned_schema_version_txn(txn, "hearth_policy_schema_version")
 
 
 def get_version_txn(txn: Cursor) -> int:
