@@ -343,9 +343,10 @@ class Bot:
             await self.answerer.run(job, notify)
         finally:
             typing.cancel()
-            await self.matrix.typing(room_id, False)
+            # The link first: a shutdown right after the final edit must not lose it.
             if job.live is not None and job.live.event_ids:
                 await self._remember(record, job.live.event_ids)
+            await self.matrix.typing(room_id, False)
 
     async def _remember(self, record: Record, event_ids: list[str]) -> None:
         """Link the answer's events to its prompt, in memory and in the database."""
