@@ -5,7 +5,7 @@ DATA_DIR ?= ./data
 PORT ?= 8008
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := synapse_modules ai_bot media_repo deploy
+PACKAGES := hearth synapse_modules ai_bot media_repo devtools
 
 .PHONY: run test lint typecheck pytest bench system-deps clean help
 

@@ -11,24 +11,24 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from ai_bot import strings
-from ai_bot.config import BotConfig, ConfigError, load_config
+from hearth.ai_bot import strings
+from hearth.ai_bot.config import BotConfig, ConfigError, load_config
 
 logger = logging.getLogger("ai_bot")
 T = TypeVar("T")
 
 
 async def run(config: BotConfig) -> int:
-    from ai_bot.app import Bot
-    from ai_bot.budget.ledger import SqlLedger
-    from ai_bot.links import AnswerLinks
-    from ai_bot.llm.catalogue import Catalogue
-    from ai_bot.llm.factory import build_provider
-    from ai_bot.llm.tokens import counter_for, warm_up
-    from ai_bot.matrix.client import MatrixClient, build_nio_client
-    from ai_bot.permissions import AccessPolicy, admin_api_lookup
-    from ai_bot.provision import Provisioner, provision
-    from ai_bot.streaming.metrics import PrometheusObserver
+    from hearth.ai_bot.app import Bot
+    from hearth.ai_bot.budget.ledger import SqlLedger
+    from hearth.ai_bot.links import AnswerLinks
+    from hearth.ai_bot.llm.catalogue import Catalogue
+    from hearth.ai_bot.llm.factory import build_provider
+    from hearth.ai_bot.llm.tokens import counter_for, warm_up
+    from hearth.ai_bot.matrix.client import MatrixClient, build_nio_client
+    from hearth.ai_bot.permissions import AccessPolicy, admin_api_lookup
+    from hearth.ai_bot.provision import Provisioner, provision
+    from hearth.ai_bot.streaming.metrics import PrometheusObserver
 
     if config.metrics_port:
         from prometheus_client import start_http_server
@@ -97,8 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not config.api_key():
         print(strings.ENABLE_HINT, file=sys.stderr)
         return 2
-    from ai_bot.llm.catalogue import UnknownModelError
-    from ai_bot.provision import ProvisionError
+    from hearth.ai_bot.llm.catalogue import UnknownModelError
+    from hearth.ai_bot.provision import ProvisionError
 
     try:
         return asyncio.run(run(config))

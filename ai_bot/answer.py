@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ai_bot import strings
-from ai_bot.budget.types import BudgetRefusal, Ledger, Period, Reservation
-from ai_bot.config import BotConfig
-from ai_bot.context.history import Turn, conversation_turns
-from ai_bot.context.prompt import build_prompt
-from ai_bot.context.visibility import visible_since
-from ai_bot.llm.catalogue import Catalogue
-from ai_bot.llm.types import (
+from hearth.ai_bot import strings
+from hearth.ai_bot.budget.types import BudgetRefusal, Ledger, Period, Reservation
+from hearth.ai_bot.config import BotConfig
+from hearth.ai_bot.context.history import Turn, conversation_turns
+from hearth.ai_bot.context.prompt import build_prompt
+from hearth.ai_bot.context.visibility import visible_since
+from hearth.ai_bot.llm.catalogue import Catalogue
+from hearth.ai_bot.llm.types import (
     ChatMessage,
     ChatRequest,
     ModelError,
@@ -34,10 +34,10 @@ from ai_bot.llm.types import (
     ToolCallsReady,
     Usage,
 )
-from ai_bot.permissions import AiAccess
-from ai_bot.routing import Conversation
-from ai_bot.streaming.scheduler import EditScheduler, LiveAnswer
-from ai_bot.tools.registry import RoomReader, ToolContext, ToolRegistry
+from hearth.ai_bot.permissions import AiAccess
+from hearth.ai_bot.routing import Conversation
+from hearth.ai_bot.streaming.scheduler import EditScheduler, LiveAnswer
+from hearth.ai_bot.tools.registry import RoomReader, ToolContext, ToolRegistry
 
 logger = logging.getLogger(__name__)
 

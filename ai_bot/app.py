@@ -27,18 +27,18 @@ from nio import (
 )
 from nio.exceptions import EncryptionError, LocalProtocolError
 
-from ai_bot import strings
-from ai_bot.answer import Answerer, Counter, Job
-from ai_bot.budget.types import Ledger
-from ai_bot.commands import CommandEnv, effective_model, run_command
-from ai_bot.config import BotConfig
-from ai_bot.context.room_state import ACCOUNT_DATA_TYPE, RoomSettings
-from ai_bot.links import AnswerLink, AnswerLinks
-from ai_bot.llm.catalogue import Catalogue
-from ai_bot.llm.types import ModelProvider
-from ai_bot.matrix.client import MatrixClient
-from ai_bot.permissions import AccessPolicy, RequestRate
-from ai_bot.routing import (
+from hearth.ai_bot import strings
+from hearth.ai_bot.answer import Answerer, Counter, Job
+from hearth.ai_bot.budget.types import Ledger
+from hearth.ai_bot.commands import CommandEnv, effective_model, run_command
+from hearth.ai_bot.config import BotConfig
+from hearth.ai_bot.context.room_state import ACCOUNT_DATA_TYPE, RoomSettings
+from hearth.ai_bot.links import AnswerLink, AnswerLinks
+from hearth.ai_bot.llm.catalogue import Catalogue
+from hearth.ai_bot.llm.types import ModelProvider
+from hearth.ai_bot.matrix.client import MatrixClient
+from hearth.ai_bot.permissions import AccessPolicy, RequestRate
+from hearth.ai_bot.routing import (
     Command,
     Conversation,
     Incoming,
@@ -51,8 +51,8 @@ from ai_bot.routing import (
     strip_reply_fallback,
     thread_root,
 )
-from ai_bot.streaming.scheduler import EditScheduler, Observer, Policy
-from ai_bot.tools.builtins import builtin_registry
+from hearth.ai_bot.streaming.scheduler import EditScheduler, Observer, Policy
+from hearth.ai_bot.tools.builtins import builtin_registry
 
 logger = logging.getLogger(__name__)
 
@@ -528,7 +528,7 @@ class Bot:
         if self.undecrypted:
             await self.retry_undecrypted()
         if not self.cross_signed and self.config.encryption and nio.olm is not None:
-            from ai_bot.matrix.crosssign import cross_sign_own_device
+            from hearth.ai_bot.matrix.crosssign import cross_sign_own_device
 
             try:
                 await cross_sign_own_device(self.matrix, self.config.data_dir, self.password)

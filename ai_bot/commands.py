@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ai_bot import strings
-from ai_bot.budget.types import SpendSummary
-from ai_bot.context.room_state import RoomSettings
-from ai_bot.permissions import AiAccess
-from ai_bot.routing import Command, Conversation
+from hearth.ai_bot import strings
+from hearth.ai_bot.budget.types import SpendSummary
+from hearth.ai_bot.context.room_state import RoomSettings
+from hearth.ai_bot.permissions import AiAccess
+from hearth.ai_bot.routing import Command, Conversation
 
 COMMANDS = ("help", "models", "model", "reset", "usage", "system")
 

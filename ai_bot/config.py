@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ai_bot.llm.config import ModelSettings
+from hearth.ai_bot.llm.config import ModelSettings
 
 ENV_PREFIX = "HEARTH_AI__"
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ai_bot.budget.db import Database, Txn
+from hearth.ai_bot.budget.db import Database, Txn
 
 # Links older than this are pruned on start: nobody regenerates a month-old answer.
 RETENTION_S = 30 * 24 * 3600

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ai_bot.config import AccessConfig
+from hearth.ai_bot.config import AccessConfig
 
 logger = logging.getLogger(__name__)
 

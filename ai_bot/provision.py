@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ai_bot.config import BotConfig
+from hearth.ai_bot.config import BotConfig
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class Provisioner:
         return _check(await self.http.post(f"{CLIENT}/login", json=body), "Logging the bot in")
 
     async def _register(self, password: str) -> dict[str, Any]:
-        from deploy.admin import registration_mac
+        from hearth.synapse_admin import registration_mac
 
         url = f"{ADMIN}/v1/register"
         nonce = _check(await self.http.get(url), "Fetching a registration nonce")["nonce"]

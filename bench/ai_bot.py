@@ -39,7 +39,7 @@ from bench.postgres import Database, temporary_database
 from bench.servers.base import tail
 from bench.servers.ours_ai import OursWithBot
 from bench.stats import percentile
-from deploy.render import PROJECT_DIR
+from hearth.render import PROJECT_DIR
 
 LIVE = "org.matrix.msc4357.live"
 MODEL = "gpt-4o-mini"
@@ -93,7 +93,7 @@ def long_answer(tokens: int) -> str:
 
 
 class FakeModel:
-    """``python -m tests.harness.fake_openai`` as a process, scripted over HTTP."""
+    """``python -m devtools.fake_openai`` as a process, scripted over HTTP."""
 
     def __init__(self, data_dir: Path) -> None:
         self.port = free_port()
@@ -112,7 +112,7 @@ class FakeModel:
         self.output_file.parent.mkdir(parents=True, exist_ok=True)
         with self.output_file.open("wb") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.harness.fake_openai", "--port", str(self.port)],
+                [sys.executable, "-m", "devtools.fake_openai", "--port", str(self.port)],
                 cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=output,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )

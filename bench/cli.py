@@ -22,7 +22,7 @@ from bench.postgres import Database, DatabaseError, temporary_database
 from bench.runner import Measured, ScenarioError, run_scenarios
 from bench.scenarios import REGISTRY, select
 from bench.servers import OursServer, ServerProcess, StartError, VanillaServer
-from deploy.render import PROJECT_DIR
+from hearth.render import PROJECT_DIR
 
 DEFAULT_OUTPUT = PROJECT_DIR / "docs" / "benchmarks.md"
 # Above this share of the CPU used by other processes, the run is flagged as noisy.

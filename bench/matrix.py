@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from deploy.admin import register_user
+from hearth.synapse_admin import register_user
 
 CLIENT_API = "/_matrix/client/v3"
 PASSWORD = "Bench-password-2468"

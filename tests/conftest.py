@@ -7,11 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from devtools.fake_openai import FakeOpenAI
 from tests.harness.clients import ClientFactory
-from tests.harness.fake_openai import fake_openai  # noqa: F401  (fixture for all tests)
-from tests.harness.postgres import postgres_available, postgres_required, temporary_database
+from tests.harness.postgres import require_postgres_or_skip, temporary_database
 from tests.harness.server import Homeserver, make_homeserver
 from tests.harness.smtp import SmtpServer
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    """A fresh scripted OpenAI-compatible server on a free loopback port."""
+    server = FakeOpenAI()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -21,16 +30,6 @@ def smtp() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
-
-
-def require_postgres_or_skip() -> None:
-    """Skip PostgreSQL cases only when it is absent and not required (CI requires it)."""
-    problem = postgres_available()
-    if problem is None:
-        return
-    if postgres_required():
-        pytest.fail(f"REQUIRE_POSTGRES is set but PostgreSQL is unavailable: {problem}")
-    pytest.skip(f"PostgreSQL unavailable ({problem}); set REQUIRE_POSTGRES=1 to make this fail")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ai_bot.budget.db import Database, Txn, open_database
-from ai_bot.budget.schema import migrate
-from ai_bot.budget.types import (
+from hearth.ai_bot.budget.db import Database, Txn, open_database
+from hearth.ai_bot.budget.schema import migrate
+from hearth.ai_bot.budget.types import (
     BudgetRefusal,
     Ledger,
     Period,
@@ -30,7 +30,7 @@ from ai_bot.budget.types import (
     Scope,
     SpendSummary,
 )
-from ai_bot.metrics import BUDGET_REFUSALS, MODEL_COST_USD
+from hearth.ai_bot.metrics import BUDGET_REFUSALS, MODEL_COST_USD
 
 logger = logging.getLogger(__name__)
 

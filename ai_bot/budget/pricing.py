@@ -7,8 +7,8 @@ settlement then replaces it with the usage the endpoint reported.
 
 from __future__ import annotations
 
-from ai_bot.llm.tokens import counter_for
-from ai_bot.llm.types import ChatRequest, ModelInfo, Usage
+from hearth.ai_bot.llm.tokens import counter_for
+from hearth.ai_bot.llm.types import ChatRequest, ModelInfo, Usage
 
 _PER_TOKEN = 1 / 1_000_000
 

@@ -7,7 +7,7 @@ same statements run on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from ai_bot.budget.db import Txn
+from hearth.ai_bot.budget.db import Txn
 
 # Running totals per budget bucket, held reservations included.
 _TOTALS = """

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ai_bot.routing import (
+from hearth.ai_bot.routing import (
     NOTICE_KEY,
     Conversation,
     parse_command,

@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ai_bot.context.history import Turn
-from ai_bot.llm.types import ChatMessage
+from hearth.ai_bot.context.history import Turn
+from hearth.ai_bot.llm.types import ChatMessage
 
 DEFAULT_SYSTEM = (
     "You are a helpful assistant in a Matrix chat room. Several people may talk to you; each "

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ai_bot.routing import Conversation
+from hearth.ai_bot.routing import Conversation
 
 ACCOUNT_DATA_TYPE = "org.hearth.ai.room"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ai_bot.tools.registry import RoomReader
+    from hearth.ai_bot.tools.registry import RoomReader
 
 
 async def visible_since(reader: RoomReader, room_id: str, user_id: str) -> int | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ai_bot.llm.types import ToolCall
+from hearth.ai_bot.llm.types import ToolCall
 
 
 @dataclass

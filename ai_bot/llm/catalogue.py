@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ai_bot.llm.config import ConfigError, describe
-from ai_bot.llm.types import ModelInfo
+from hearth.ai_bot.llm.config import ConfigError, describe
+from hearth.ai_bot.llm.types import ModelInfo
 
 # OpenAI list prices in USD per million tokens (standard tier, uncached input), as published on
 # OpenAI's pricing and model pages in 2025 (checked 2025-06). Context windows and output caps

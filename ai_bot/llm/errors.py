@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 
 import openai
 
-from ai_bot.llm.types import ModelError
+from hearth.ai_bot.llm.types import ModelError
 
 # Kinds whose failures say the endpoint (not the request) is unwell: retried, and counted by
 # the circuit breaker.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ai_bot.llm.config import ModelSettings
-from ai_bot.llm.fallback import FallbackProvider
-from ai_bot.llm.openai_provider import OpenAIProvider
-from ai_bot.llm.types import ModelProvider
+from hearth.ai_bot.llm.config import ModelSettings
+from hearth.ai_bot.llm.fallback import FallbackProvider
+from hearth.ai_bot.llm.openai_provider import OpenAIProvider
+from hearth.ai_bot.llm.types import ModelProvider
 
 
 def build_provider(settings: ModelSettings) -> ModelProvider:

@@ -15,8 +15,8 @@ import enum
 import time
 from collections.abc import AsyncIterator, Callable
 
-from ai_bot.llm.errors import TRANSIENT_KINDS
-from ai_bot.llm.types import (
+from hearth.ai_bot.llm.errors import TRANSIENT_KINDS
+from hearth.ai_bot.llm.types import (
     ChatRequest,
     ModelError,
     ModelProvider,
@@ -24,7 +24,7 @@ from ai_bot.llm.types import (
     StreamEvent,
     Usage,
 )
-from ai_bot.metrics import CIRCUIT_OPEN, FALLBACK_CALLS
+from hearth.ai_bot.metrics import CIRCUIT_OPEN, FALLBACK_CALLS
 
 
 class BreakerState(enum.Enum):

@@ -25,13 +25,13 @@ from openai.types.chat import (
 )
 from openai.types.completion_usage import CompletionUsage
 
-from ai_bot.llm import errors
-from ai_bot.llm.assemble import ToolCallAssembler
-from ai_bot.llm.config import ConfigError, EndpointSettings
-from ai_bot.llm.errors import Failure
-from ai_bot.llm.retry import RetryPolicy
-from ai_bot.llm.tokens import counter_for
-from ai_bot.llm.types import (
+from hearth.ai_bot.llm import errors
+from hearth.ai_bot.llm.assemble import ToolCallAssembler
+from hearth.ai_bot.llm.config import ConfigError, EndpointSettings
+from hearth.ai_bot.llm.errors import Failure
+from hearth.ai_bot.llm.retry import RetryPolicy
+from hearth.ai_bot.llm.tokens import counter_for
+from hearth.ai_bot.llm.types import (
     ChatMessage,
     ChatRequest,
     StreamEnd,
@@ -42,7 +42,7 @@ from ai_bot.llm.types import (
     ToolSpec,
     Usage,
 )
-from ai_bot.metrics import (
+from hearth.ai_bot.metrics import (
     MODEL_ERRORS,
     MODEL_REQUESTS,
     MODEL_RETRIES,

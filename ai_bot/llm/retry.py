@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from ai_bot.llm.config import RetrySettings
+from hearth.ai_bot.llm.config import RetrySettings
 
 
 @dataclass

@@ -27,7 +27,7 @@ from importlib import resources
 
 import tiktoken
 
-from ai_bot.llm.types import ChatMessage, ToolSpec
+from hearth.ai_bot.llm.types import ChatMessage, ToolSpec
 
 logger = logging.getLogger(__name__)
 

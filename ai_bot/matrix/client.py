@@ -25,10 +25,10 @@ from nio import MegolmEvent, RoomSendResponse
 from nio.client.async_client import AsyncClient, AsyncClientConfig
 from nio.exceptions import EncryptionError, LocalProtocolError
 
-from ai_bot.provision import Credentials
-from ai_bot.render import markdown_to_html
-from ai_bot.routing import NOTICE_KEY
-from ai_bot.streaming.scheduler import RateLimited, SendFailed
+from hearth.ai_bot.provision import Credentials
+from hearth.ai_bot.render import markdown_to_html
+from hearth.ai_bot.routing import NOTICE_KEY
+from hearth.ai_bot.streaming.scheduler import RateLimited, SendFailed
 
 logger = logging.getLogger(__name__)
 

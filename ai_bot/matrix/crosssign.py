@@ -26,7 +26,7 @@ from typing import Any
 
 import vodozemac
 
-from ai_bot.matrix.client import V3, MatrixClient, MatrixError
+from hearth.ai_bot.matrix.client import V3, MatrixClient, MatrixError
 
 logger = logging.getLogger(__name__)
 

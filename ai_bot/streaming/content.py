@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ai_bot.render import markdown_to_html
-from ai_bot.routing import LIVE_KEY
+from hearth.ai_bot.render import markdown_to_html
+from hearth.ai_bot.routing import LIVE_KEY
 
 # Synapse refuses events over 64 KiB (M_TOO_LARGE), envelope included, and Megolm makes an
 # encrypted event about a third larger than its content: keep contents well below.

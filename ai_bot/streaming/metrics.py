@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-from ai_bot.streaming.scheduler import SendKind
+from hearth.ai_bot.streaming.scheduler import SendKind
 
 TIME_TO_FIRST_EVENT = Histogram(
     "hearth_ai_time_to_first_event_seconds",

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from ai_bot import strings
-from ai_bot.streaming.content import (
+from hearth.ai_bot import strings
+from hearth.ai_bot.streaming.content import (
     edit_content,
     fit_content,
     message_content,

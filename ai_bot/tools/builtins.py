@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ai_bot.context.history import conversation_turns
-from ai_bot.context.visibility import visible_since as user_visible_since
-from ai_bot.llm.types import ToolSpec
-from ai_bot.routing import Conversation, strip_reply_fallback
-from ai_bot.tools.registry import ToolContext, ToolError, ToolRegistry
+from hearth.ai_bot.context.history import conversation_turns
+from hearth.ai_bot.context.visibility import visible_since as user_visible_since
+from hearth.ai_bot.llm.types import ToolSpec
+from hearth.ai_bot.routing import Conversation, strip_reply_fallback
+from hearth.ai_bot.tools.registry import ToolContext, ToolError, ToolRegistry
 
 
 async def visible_since(context: ToolContext) -> int:

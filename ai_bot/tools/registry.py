@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from ai_bot.llm.types import ToolCall, ToolSpec
-from ai_bot.routing import Conversation
+from hearth.ai_bot.llm.types import ToolCall, ToolSpec
+from hearth.ai_bot.routing import Conversation
 
 logger = logging.getLogger(__name__)
 MAX_RESULT_CHARS = 6000

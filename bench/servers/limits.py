@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from deploy.render import PROFILES_DIR, PROJECT_DIR
-from deploy.settings import load_settings
+from hearth.render import PROFILES_DIR, PROJECT_DIR
+from hearth.settings import load_settings
 
 RAISED_RATE = 100000
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from bench.postgres import Database
 from bench.servers import limits
 from bench.servers.base import ServerProcess, tail
-from deploy.render import PROJECT_DIR
+from hearth.render import PROJECT_DIR
 
 
 class OursServer(ServerProcess):
-    """``python -m deploy.cli run`` with raised rate limits; ready when it prints ``ready:``."""
+    """``python -m hearth.cli run`` with raised rate limits; ready when it prints ``ready:``."""
 
     name = "ours"
 
@@ -40,7 +40,7 @@ class OursServer(ServerProcess):
                 f"database.user={self.database.user}",
                 f"database.name={self.database.name}",
             ]
-        argv = [sys.executable, "-m", "deploy.cli", "run", "--data-dir", str(self.data_dir),
+        argv = [sys.executable, "-m", "hearth.cli", "run", "--data-dir", str(self.data_dir),
                 "--port", str(self.port)]
         for assignment in assignments:
             argv += ["--set", assignment]

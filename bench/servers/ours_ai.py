@@ -12,7 +12,7 @@ from bench.postgres import Database
 from bench.servers import limits
 from bench.servers.base import tail
 from bench.servers.ours import OursServer
-from deploy.render import PROJECT_DIR
+from hearth.render import PROJECT_DIR
 
 
 class OursWithBot(OursServer):

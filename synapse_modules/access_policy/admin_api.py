@@ -23,10 +23,10 @@ from synapse.http.site import SynapseRequest
 from synapse.module_api import ModuleApi
 from synapse.types import UserID
 
-from synapse_modules.access_policy.metrics import ROLE_CHANGES
-from synapse_modules.access_policy.policy import Policy
-from synapse_modules.access_policy.resolver import RoleResolver
-from synapse_modules.access_policy.store import SOURCE_ADMIN, Assignment, PolicyStore
+from hearth.synapse_modules.access_policy.metrics import ROLE_CHANGES
+from hearth.synapse_modules.access_policy.policy import Policy
+from hearth.synapse_modules.access_policy.resolver import RoleResolver
+from hearth.synapse_modules.access_policy.store import SOURCE_ADMIN, Assignment, PolicyStore
 
 PREFIX = "/_synapse/client/hearth/v1/admin/roles"
 DEFAULT_LIMIT = 100

@@ -1,6 +1,6 @@
 """Configuration of the access policy module, parsed once at start-up.
 
-The module's own settings come from ``modules[].config`` (rendered from deploy/settings.py);
+The module's own settings come from ``modules[].config`` (rendered from hearth/settings.py);
 the policy itself is read from ``policy_file`` and validated here, so a bad policy stops
 Synapse's start with the key, the value and what is expected.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from synapse_modules.access_policy.policy import Policy, PolicyError, load_policy, parse_size
+from hearth.synapse_modules.access_policy.policy import Policy, PolicyError, load_policy, parse_size
 
 
 class ConfigError(ValueError):

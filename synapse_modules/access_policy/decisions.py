@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from synapse_modules.access_policy.policy import Policy, Role
+from hearth.synapse_modules.access_policy.policy import Policy, Role
 
 
 @dataclass(frozen=True)

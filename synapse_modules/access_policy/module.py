@@ -26,15 +26,15 @@ from synapse.logging.context import make_deferred_yieldable
 from synapse.module_api import NOT_SPAM, ModuleApi
 from synapse.types import JsonDict
 
-from synapse_modules.access_policy import decisions, runtime
-from synapse_modules.access_policy.admin_api import PREFIX, RolesAdminResource
-from synapse_modules.access_policy.config import AccessPolicyConfig, ConfigError
-from synapse_modules.access_policy.decisions import Decision
-from synapse_modules.access_policy.metrics import RATE_LIMITED, REFUSALS, USERS_PER_ROLE
-from synapse_modules.access_policy.policy import Role
-from synapse_modules.access_policy.ratelimit import RateLimiter, RedisBuckets, connect_redis
-from synapse_modules.access_policy.resolver import RoleResolver
-from synapse_modules.access_policy.store import (
+from hearth.synapse_modules.access_policy import decisions, runtime
+from hearth.synapse_modules.access_policy.admin_api import PREFIX, RolesAdminResource
+from hearth.synapse_modules.access_policy.config import AccessPolicyConfig, ConfigError
+from hearth.synapse_modules.access_policy.decisions import Decision
+from hearth.synapse_modules.access_policy.metrics import RATE_LIMITED, REFUSALS, USERS_PER_ROLE
+from hearth.synapse_modules.access_policy.policy import Role
+from hearth.synapse_modules.access_policy.ratelimit import RateLimiter, RedisBuckets, connect_redis
+from hearth.synapse_modules.access_policy.resolver import RoleResolver
+from hearth.synapse_modules.access_policy.store import (
     LATEST,
     SOURCE_RULE,
     Assignment,

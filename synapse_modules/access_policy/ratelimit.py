@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from synapse_modules.access_policy.policy import RateLimit
+from hearth.synapse_modules.access_policy.policy import RateLimit
 
 logger = logging.getLogger(__name__)
 

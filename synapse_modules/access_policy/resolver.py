@@ -12,8 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from synapse_modules.access_policy.policy import Policy, Role
-from synapse_modules.access_policy.store import Assignment
+from hearth.synapse_modules.access_policy.policy import Policy, Role
+from hearth.synapse_modules.access_policy.store import Assignment
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 The access policy module registers its resolver here when Synapse loads it, so another
 module (login security's MFA and address rules, for instance) can ask, at call time:
 
-    from synapse_modules.access_policy import runtime
+    from hearth.synapse_modules.access_policy import runtime
     role = await runtime.role_of("@ann:example.org")   # a policy Role, or None
 
 ``None`` means the access policy module is not loaded in this process. The answer is the
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from synapse_modules.access_policy.policy import Role
+from hearth.synapse_modules.access_policy.policy import Role
 
 _lookup: Callable[[str], Awaitable[Role]] | None = None
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from synapse_modules.owned_tables import Cursor, Runner, migrate_schema_txn
-from synapse_modules.owned_tables import schema_version_txn as owned_schema_version_txn
+from hearth.synapse_modules.owned_tables import Cursor, Runner, migrate_schema_txn
+from hearth.synapse_modules.owned_tables import schema_version_txn as owned_schema_version_txn
 
 VERSION_COUNTER = "assignments_version"
 

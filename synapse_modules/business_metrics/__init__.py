@@ -1,5 +1,5 @@
 """Business metrics: message volume, rooms, registrations and active users, for Prometheus."""
 
-from synapse_modules.business_metrics.module import BusinessMetricsModule
+from hearth.synapse_modules.business_metrics.module import BusinessMetricsModule
 
 __all__ = ["BusinessMetricsModule"]

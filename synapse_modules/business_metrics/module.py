@@ -11,9 +11,9 @@ from synapse.module_api import ModuleApi
 from synapse.storage.database import LoggingTransaction
 from synapse.types import StateMap
 
-from synapse_modules.business_metrics.classify import message_kind
-from synapse_modules.business_metrics.config import BusinessMetricsConfig
-from synapse_modules.business_metrics.metrics import (
+from hearth.synapse_modules.business_metrics.classify import message_kind
+from hearth.synapse_modules.business_metrics.config import BusinessMetricsConfig
+from hearth.synapse_modules.business_metrics.metrics import (
     ACTIVE_USERS,
     MESSAGES,
     REGISTRATIONS,

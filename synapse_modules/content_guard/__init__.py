@@ -1,5 +1,5 @@
 """Content guard: malformed m.room.message content refused, formatted_body HTML sanitised."""
 
-from synapse_modules.content_guard.module import ContentGuardModule
+from hearth.synapse_modules.content_guard.module import ContentGuardModule
 
 __all__ = ["ContentGuardModule"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from synapse_modules.content_guard.sanitize import SPEC_MAX_NESTING_DEPTH
-from synapse_modules.content_guard.validate import Limits
+from hearth.synapse_modules.content_guard.sanitize import SPEC_MAX_NESTING_DEPTH
+from hearth.synapse_modules.content_guard.validate import Limits
 
 # Synapse refuses any event over 65536 bytes; a single field can never be larger.
 MAX_EVENT_BYTES = 65_536

@@ -14,12 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from synapse_modules.content_guard.sanitize import (
+from hearth.synapse_modules.content_guard.sanitize import (
     nesting_depth,
     rough_nesting_depth,
     sanitise_html,
 )
-from synapse_modules.content_guard.validate import TOO_DEEP, Limits, Problem, validate_message
+from hearth.synapse_modules.content_guard.validate import (
+    TOO_DEEP,
+    Limits,
+    Problem,
+    validate_message,
+)
 
 # Raw markup may open this many times the allowed depth before it is refused unparsed: the
 # exact limit is checked after parsing, this bound only keeps absurd input from costing

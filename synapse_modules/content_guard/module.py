@@ -17,7 +17,7 @@ A top-level ``body``/``msgtype`` that is missing or not a string is refused earl
 Synapse's ``EventValidator.validate_builder`` (400 ``M_UNKNOWN``); no module can change that.
 
 Synapse stops at the first callback that returns a replacement, so this module must be the
-last one registering ``check_event_allowed`` (``deploy/render.py`` lists it last), or the
+last one registering ``check_event_allowed`` (``hearth/render.py`` lists it last), or the
 checks of modules after it would be skipped for rewritten messages.
 """
 
@@ -32,10 +32,10 @@ from synapse.module_api import ModuleApi
 from synapse.types import StateMap
 from twisted.internet.defer import CancelledError
 
-from synapse_modules.content_guard.config import ContentGuardConfig
-from synapse_modules.content_guard.guard import Rewrite, Verdict, check_message, plain_json
-from synapse_modules.content_guard.metrics import REFUSED, SANITISED
-from synapse_modules.content_guard.validate import Problem
+from hearth.synapse_modules.content_guard.config import ContentGuardConfig
+from hearth.synapse_modules.content_guard.guard import Rewrite, Verdict, check_message, plain_json
+from hearth.synapse_modules.content_guard.metrics import REFUSED, SANITISED
+from hearth.synapse_modules.content_guard.validate import Problem
 
 logger = logging.getLogger(__name__)
 

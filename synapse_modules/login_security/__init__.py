@@ -1,5 +1,5 @@
 """Login security: lockout after failed logins, a TOTP second factor, address rules per role."""
 
-from synapse_modules.login_security.module import LoginSecurityModule
+from hearth.synapse_modules.login_security.module import LoginSecurityModule
 
 __all__ = ["LoginSecurityModule"]

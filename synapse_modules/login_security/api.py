@@ -30,11 +30,11 @@ from synapse.http.server import DirectServeJsonResource
 from synapse.http.site import SynapseRequest
 from synapse.module_api import ModuleApi, parse_json_object_from_request
 
-from synapse_modules.login_security import totp
-from synapse_modules.login_security.addresses import IPNetwork, parse_address
-from synapse_modules.login_security.decisions import Refusal
-from synapse_modules.login_security.gate import client_address
-from synapse_modules.login_security.guard import EnrolmentError, LoginGuard
+from hearth.synapse_modules.login_security import totp
+from hearth.synapse_modules.login_security.addresses import IPNetwork, parse_address
+from hearth.synapse_modules.login_security.decisions import Refusal
+from hearth.synapse_modules.login_security.gate import client_address
+from hearth.synapse_modules.login_security.guard import EnrolmentError, LoginGuard
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Configuration of the login security module, parsed once at start-up (frozen).
 
-Rendered by ``deploy/render.py`` from the ``login_security`` and ``auth`` settings; every
+Rendered by ``hearth/render.py`` from the ``login_security`` and ``auth`` settings; every
 problem names its path, e.g. ``Error in configuration at 'login_security.lockout.window':
 got '15x', expected a duration such as 30s, 15m, 11h or 7d``.
 
@@ -35,9 +35,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from synapse_modules.login_security.addresses import IPNetwork, parse_network
-from synapse_modules.login_security.crypto import Keys
-from synapse_modules.login_security.decisions import AddressRule
+from hearth.synapse_modules.login_security.addresses import IPNetwork, parse_network
+from hearth.synapse_modules.login_security.crypto import Keys
+from hearth.synapse_modules.login_security.decisions import AddressRule
 
 PREFIX = "login_security"
 DURATION = re.compile(r"^(\d+)(ms|s|m|h|d|w)$")

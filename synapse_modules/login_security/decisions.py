@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from synapse_modules.login_security.addresses import IPNetwork, in_networks
+from hearth.synapse_modules.login_security.addresses import IPNetwork, in_networks
 
 MFA_FIELD = "org.hearth.mfa"
 LOCKED_UNTIL_FIELD = "org.hearth.locked_until_ms"

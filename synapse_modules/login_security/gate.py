@@ -21,8 +21,8 @@ from typing import Any
 from synapse.http.server import UnrecognizedRequestResource
 from twisted.web.resource import Resource
 
-from synapse_modules.login_security.addresses import IPNetwork, resolve_client_address
-from synapse_modules.login_security.requests import LoginRequest, Registry
+from hearth.synapse_modules.login_security.addresses import IPNetwork, resolve_client_address
+from hearth.synapse_modules.login_security.requests import LoginRequest, Registry
 
 logger = logging.getLogger(__name__)
 

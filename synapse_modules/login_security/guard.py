@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from synapse_modules.login_security import totp
-from synapse_modules.login_security.addresses import in_networks
-from synapse_modules.login_security.config import LoginSecurityConfig
-from synapse_modules.login_security.crypto import decrypt_secret, encrypt_secret
-from synapse_modules.login_security.decisions import (
+from hearth.synapse_modules.login_security import totp
+from hearth.synapse_modules.login_security.addresses import in_networks
+from hearth.synapse_modules.login_security.config import LoginSecurityConfig
+from hearth.synapse_modules.login_security.crypto import decrypt_secret, encrypt_secret
+from hearth.synapse_modules.login_security.decisions import (
     Decision,
     LoginFacts,
     Outcome,
@@ -29,8 +29,8 @@ from synapse_modules.login_security.decisions import (
     check_address,
     decide_login,
 )
-from synapse_modules.login_security.lockout import LockoutRule, just_locked, locked_until
-from synapse_modules.login_security.metrics import (
+from hearth.synapse_modules.login_security.lockout import LockoutRule, just_locked, locked_until
+from hearth.synapse_modules.login_security.metrics import (
     FAILED_LOGINS,
     LOCKOUTS,
     MFA_ENROLMENTS,
@@ -39,9 +39,9 @@ from synapse_modules.login_security.metrics import (
     MFA_RESETS,
     REFUSED_LOGINS,
 )
-from synapse_modules.login_security.passwords import check_password, suffix_guesses
-from synapse_modules.login_security.roles import RoleLookup
-from synapse_modules.login_security.store import ACCOUNT, ADDRESS, LoginStore, TotpRow
+from hearth.synapse_modules.login_security.passwords import check_password, suffix_guesses
+from hearth.synapse_modules.login_security.roles import RoleLookup
+from hearth.synapse_modules.login_security.store import ACCOUNT, ADDRESS, LoginStore, TotpRow
 
 logger = logging.getLogger(__name__)
 

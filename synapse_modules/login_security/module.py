@@ -37,22 +37,22 @@ from synapse.logging.context import current_context
 from synapse.module_api import NOT_SPAM, ModuleApi
 from synapse.types import JsonDict
 
-from synapse_modules.login_security.api import (
+from hearth.synapse_modules.login_security.api import (
     ADMIN_PREFIX,
     MFA_PREFIX,
     AdminApiResource,
     MfaApiResource,
     refusal_error,
 )
-from synapse_modules.login_security.config import ConfigError, LoginSecurityConfig
-from synapse_modules.login_security.decisions import MFA_FIELD, Outcome, Verdict
-from synapse_modules.login_security.gate import ClientAddressGate
-from synapse_modules.login_security.guard import LoginGuard
-from synapse_modules.login_security.page import PAGE_PATH, MfaPageResource
-from synapse_modules.login_security.passwords import check_password
-from synapse_modules.login_security.requests import LoginRequest, Registry
-from synapse_modules.login_security.roles import RoleLookup
-from synapse_modules.login_security.store import LATEST, LoginStore
+from hearth.synapse_modules.login_security.config import ConfigError, LoginSecurityConfig
+from hearth.synapse_modules.login_security.decisions import MFA_FIELD, Outcome, Verdict
+from hearth.synapse_modules.login_security.gate import ClientAddressGate
+from hearth.synapse_modules.login_security.guard import LoginGuard
+from hearth.synapse_modules.login_security.page import PAGE_PATH, MfaPageResource
+from hearth.synapse_modules.login_security.passwords import check_password
+from hearth.synapse_modules.login_security.requests import LoginRequest, Registry
+from hearth.synapse_modules.login_security.roles import RoleLookup
+from hearth.synapse_modules.login_security.store import LATEST, LoginStore
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import bcrypt
 
-from synapse_modules.login_security.totp import RECOVERY_SUFFIX, TOTP_SUFFIX
+from hearth.synapse_modules.login_security.totp import RECOVERY_SUFFIX, TOTP_SUFFIX
 
 BCRYPT_MAX_BYTES = 72
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from synapse_modules.access_policy import runtime as policy_runtime
+from hearth.synapse_modules.access_policy import runtime as policy_runtime
 
 ADMIN = "admin"
 MEMBER = "member"

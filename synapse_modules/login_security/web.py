@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 
-from synapse_modules.web_security import content_security_policy, security_headers
+from hearth.synapse_modules.web_security import content_security_policy, security_headers
 
 SESSION_COOKIE = "hearth_mfa_session"
 CSRF_PURPOSE = "hearth-mfa-enrolment"

@@ -17,7 +17,7 @@ import yaml
 from mautrix.api import Method
 from mautrix.types import EventType, RoomID, StateEvent, StrippedStateEvent, UserID
 
-from deploy.settings import deep_merge
+from hearth.settings import deep_merge
 from tests.harness.clients import User
 from tests.harness.server import Homeserver
 from tests.harness.sync import SyncWatcher, room_timeline
@@ -73,7 +73,7 @@ class BotProcess:
         self.output = []
         env = {**os.environ, "OPENAI_API_KEY": "test-key"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ai_bot", "--config", str(self.config_file)],
+            [sys.executable, "-m", "hearth.ai_bot", "--config", str(self.config_file)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             stdin=subprocess.DEVNULL, env=env,
         )

@@ -11,7 +11,7 @@ from mautrix.api import HTTPAPI, Method, PathBuilder
 from mautrix.client import ClientAPI
 from mautrix.errors import MatrixRequestError
 
-from deploy.admin import register_user
+from hearth.synapse_admin import register_user
 from tests.harness.server import Homeserver
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple-42"

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg2
+import pytest
 
 HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
 PORT = int(os.environ.get("TEST_PG_PORT", "5432"))
@@ -62,3 +63,13 @@ def temporary_database(prefix: str = "hearth_test") -> Iterator[Database]:
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.close()
+
+
+def require_postgres_or_skip() -> None:
+    """Skip PostgreSQL cases only when it is absent and not required (CI requires it)."""
+    problem = postgres_available()
+    if problem is None:
+        return
+    if postgres_required():
+        pytest.fail(f"REQUIRE_POSTGRES is set but PostgreSQL is unavailable: {problem}")
+    pytest.skip(f"PostgreSQL unavailable ({problem}); set REQUIRE_POSTGRES=1 to make this fail")

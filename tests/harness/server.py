@@ -77,7 +77,7 @@ class Homeserver:
         return loaded
 
     def command(self) -> list[str]:
-        argv = [sys.executable, "-m", "deploy.cli", "run", "--profile", self.profile,
+        argv = [sys.executable, "-m", "hearth.cli", "run", "--profile", self.profile,
                 "--data-dir", str(self.data_dir),
                 "--port", str(self.port), "--set", f"metrics.port={self.metrics_port}"]
         for assignment in self.settings:

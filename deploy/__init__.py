@@ -1,1 +1,0 @@
-"""Local orchestration: render the configuration, run and supervise the processes, admin tasks."""

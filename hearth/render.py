@@ -1,0 +1,306 @@
+"""Render Synapse's configuration from ``homeserver.yaml.j2`` into a data directory.
+
+Rendering is idempotent: secrets are generated once and kept, and a file whose content did
+not change is not rewritten. Everything rendered is written 0600 because the main config
+holds the registration shared secret (and, in production, database credentials).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from hearth.secret_files import SecretPaths, ensure_secrets, write_private
+from hearth.settings import Settings, deep_merge
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TEMPLATE = PROJECT_DIR / "homeserver.yaml.j2"
+PROFILES_DIR = PROJECT_DIR / "config" / "profiles"
+LOG_TEMPLATE = PROJECT_DIR / "config" / "log.yaml.j2"
+DEPLOY_TEMPLATES = PROJECT_DIR / "deploy" / "templates"
+
+
+@dataclass(frozen=True)
+class ModuleEntry:
+    """One of this project's Synapse modules, as listed under ``modules:``."""
+
+    name: str
+    path: str
+    enabled: bool
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Worker:
+    """One Synapse worker process of the production profile."""
+
+    name: str
+    kind: str
+    port: int
+    resources: tuple[str, ...]
+    replication_port: int | None
+    metrics_port: int | None
+    config_file: Path
+    log_config: Path
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What ``render`` produced: the files a supervisor needs to start the processes."""
+
+    data_dir: Path
+    config_file: Path
+    log_config: Path
+    workers: tuple[Worker, ...]
+    proxy_config: Path | None
+    secrets: SecretPaths
+    settings: Settings
+    changed: tuple[Path, ...]
+    bot_config: Path | None = None
+
+
+def _login_security_config(settings: Settings, secrets: SecretPaths | None) -> dict[str, Any]:
+    """The login_security module's config (docs/login-security.md)."""
+    ls = settings.login_security
+    password_config = settings.synapse_overrides.get("password_config") or {}
+    return {
+        "server_name": settings.server.name,
+        "public_baseurl": settings.baseurl,
+        # The module checks passwords against Synapse's hashes, so it needs any pepper too.
+        "password_pepper": str(password_config.get("pepper", "")),
+        "trusted_proxies": list(settings.server.trusted_proxies),
+        "lockout": {
+            "account_failures": settings.auth.failed_login_limit,
+            "address_failures": ls.address_failure_limit,
+            "window": ls.failure_window,
+            "account_duration": ls.lockout_duration,
+            "address_duration": ls.address_lockout_duration,
+            "address_exempt": list(ls.address_exempt_ranges),
+        },
+        "ip_rules": {role: {"allow": list(rule.allow), "deny": list(rule.deny)}
+                     for role, rule in ls.ip_rules.items()},
+        "mfa": {
+            "required_roles": list(ls.mfa_required_roles),
+            "enrolment_grace": ls.mfa_enrolment_grace,
+            "issuer": ls.mfa_issuer,
+            "secret_path": str(secrets.mfa_encryption_key) if secrets else "",
+            "template_dir": str(PROJECT_DIR / "config" / "templates" / "mfa"),
+        },
+    }
+
+
+def project_modules(
+    settings: Settings, secrets: SecretPaths | None = None
+) -> tuple[ModuleEntry, ...]:
+    """Every module this project ships, enabled or not per the settings."""
+    return (
+        ModuleEntry(
+            name="business_metrics",
+            path="hearth.synapse_modules.business_metrics.BusinessMetricsModule",
+            enabled=settings.modules.business_metrics,
+            config={"server_name": settings.server.name},
+        ),
+        ModuleEntry(
+            name="access_policy",
+            path="hearth.synapse_modules.access_policy.module.AccessPolicyModule",
+            enabled=settings.modules.access_policy,
+            config={
+                "server_name": settings.server.name,
+                "policy_file": str(PROJECT_DIR / settings.modules.access_policy_file),
+                "max_upload_size": settings.media.max_upload_size,
+                # Shared rate-limit counters live in the Redis Synapse replicates over.
+                "redis": {"host": settings.redis.host, "port": settings.redis.port,
+                          "dbid": settings.redis.dbid, "password": settings.redis.password}
+                if settings.redis.enabled else None,
+            },
+        ),
+        ModuleEntry(
+            name="login_security",
+            path="hearth.synapse_modules.login_security.LoginSecurityModule",
+            enabled=settings.modules.login_security,
+            config=_login_security_config(settings, secrets),
+        ),
+        # Keep content_guard last: Synapse skips the check_event_allowed callbacks after one
+        # that rewrites an event, and content_guard rewrites messages with unsafe HTML.
+        ModuleEntry(
+            name="content_guard",
+            path="hearth.synapse_modules.content_guard.ContentGuardModule",
+            enabled=settings.modules.content_guard,
+            config={
+                "server_name": settings.server.name,
+                "max_body_bytes": settings.modules.content_max_body_bytes,
+                "max_formatted_body_bytes": settings.modules.content_max_formatted_body_bytes,
+            },
+        ),
+    )
+
+
+def plan_workers(settings: Settings, data_dir: Path) -> tuple[Worker, ...]:
+    """Name and number the worker processes; ports count up from ``workers.base_port``."""
+    kinds: list[tuple[str, int, tuple[str, ...], bool]] = [
+        ("event_persister", settings.workers.event_persisters, ("replication",), True),
+        ("generic", settings.workers.generic_workers, ("client", "federation"), False),
+        ("federation_sender", settings.workers.federation_senders, (), False),
+        ("media", settings.workers.media_workers, ("media",), False),
+    ]
+    workers: list[Worker] = []
+    port = settings.workers.base_port
+    for kind, count, resources, needs_replication in kinds:
+        for index in range(1, count + 1):
+            name = f"{kind}{index}"
+            http_port = port
+            replication_port = port + 1 if needs_replication else None
+            port += 2
+            workers.append(
+                Worker(
+                    name=name,
+                    kind=kind,
+                    port=http_port,
+                    resources=resources or ("health",),
+                    replication_port=replication_port,
+                    metrics_port=(settings.metrics.port + len(workers) + 1
+                                  if settings.metrics.enabled else None),
+                    config_file=data_dir / "workers" / f"{name}.yaml",
+                    log_config=data_dir / "workers" / f"{name}.log.config",
+                )
+            )
+    return tuple(workers)
+
+
+def _environment(directory: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - renders YAML and nginx config, not HTML
+    )
+
+
+def _write_if_changed(path: Path, content: str, changed: list[Path]) -> None:
+    if path.is_file() and path.read_text(encoding="utf-8") == content:
+        os.chmod(path, 0o600)
+        return
+    write_private(path, content)
+    changed.append(path)
+
+
+def _render_log_config(path: Path, log_file: Path, settings: Settings, changed: list[Path]) -> None:
+    template = _environment(LOG_TEMPLATE.parent).get_template(LOG_TEMPLATE.name)
+    text = template.render(
+        log_file=log_file, level=settings.logging.level, structured=settings.logging.structured
+    )
+    _write_if_changed(path, text, changed)
+
+
+def render_homeserver_config(
+    settings: Settings, data_dir: Path, secrets: SecretPaths, workers: tuple[Worker, ...]
+) -> str:
+    """The text of homeserver.yaml, with ``synapse_overrides`` merged in last."""
+    template = _environment(PROJECT_DIR).get_template(TEMPLATE.name)
+    text = template.render(
+        s=settings,
+        data_dir=data_dir,
+        project_dir=PROJECT_DIR,
+        baseurl=settings.baseurl,
+        secrets=secrets,
+        registration_shared_secret=secrets.read("registration_shared_secret"),
+        sqlite_path=(data_dir / settings.database.sqlite_path),
+        modules=project_modules(settings, secrets),
+        workers=workers,
+        event_persisters=[w.name for w in workers if w.kind == "event_persister"],
+        federation_senders=[w.name for w in workers if w.kind == "federation_sender"],
+        media_workers=[w.name for w in workers if w.kind == "media"],
+    )
+    if not settings.synapse_overrides:
+        return text
+    loaded = yaml.safe_load(text)
+    merged = deep_merge(loaded, settings.synapse_overrides)
+    header = "".join(f"{line}\n" for line in text.splitlines()[:2] if line.startswith("#"))
+    return header + yaml.safe_dump(merged, sort_keys=False)
+
+
+BOT_CONFIG_FILE = "ai-bot.yaml"
+
+
+def render_bot_config(settings: Settings, data_dir: Path, secrets: SecretPaths) -> str:
+    """The AI bot's config (ai_bot/config.py), from ``ai_bot`` settings; ``bot_config`` last."""
+    bot = settings.ai_bot
+    endpoint: dict[str, Any] = {}
+    if bot.base_url:
+        endpoint["base_url"] = bot.base_url
+    if bot.api_key_file:
+        endpoint["api_key_path"] = bot.api_key_file
+    base: dict[str, Any] = {
+        "homeserver_url": f"http://127.0.0.1:{settings.server.port}",
+        "localpart": bot.localpart,
+        "displayname": bot.displayname,
+        "data_dir": str(data_dir / "ai_bot"),
+        "registration_shared_secret_file": str(secrets.registration_shared_secret),
+        "admin_credentials_file": str(data_dir / "admin-credentials.json"),
+        "metrics_port": bot.metrics_port,
+        "model": {"default": bot.default_model, "endpoint": endpoint},
+    }
+    header = "# Rendered by `hearth render` from the ai_bot settings; edit those instead.\n"
+    return header + yaml.safe_dump(deep_merge(base, bot.bot_config), sort_keys=False)
+
+
+def render(settings: Settings, data_dir: Path) -> Rendered:
+    """Render every file of the deployment into ``data_dir`` and say what changed."""
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "logs").mkdir(exist_ok=True)
+    secrets = ensure_secrets(data_dir, settings.secrets)
+    changed: list[Path] = []
+    workers = plan_workers(settings, data_dir) if settings.has_workers else ()
+
+    config_file = data_dir / "homeserver.yaml"
+    _write_if_changed(
+        config_file, render_homeserver_config(settings, data_dir, secrets, workers), changed
+    )
+    log_config = data_dir / "log.config"
+    _render_log_config(log_config, data_dir / "logs" / "homeserver.log", settings, changed)
+
+    worker_template = _environment(DEPLOY_TEMPLATES).get_template("worker.yaml.j2")
+    for worker in workers:
+        _render_log_config(
+            worker.log_config, data_dir / "logs" / f"{worker.name}.log", settings, changed
+        )
+        _write_if_changed(
+            worker.config_file,
+            worker_template.render(w=worker, path=worker.config_file),
+            changed,
+        )
+
+    proxy_config: Path | None = None
+    if settings.proxy.enabled:
+        proxy_config = data_dir / "nginx" / "hearth.conf"
+        nginx = _environment(DEPLOY_TEMPLATES).get_template("nginx.conf.j2")
+        _write_if_changed(
+            proxy_config,
+            nginx.render(
+                s=settings,
+                generic_workers=[w for w in workers if w.kind == "generic"],
+                media_worker_ports=[w.port for w in workers if w.kind == "media"],
+            ),
+            changed,
+        )
+    bot_config: Path | None = None
+    if settings.ai_bot.enabled:
+        bot_config = data_dir / BOT_CONFIG_FILE
+        _write_if_changed(bot_config, render_bot_config(settings, data_dir, secrets), changed)
+    return Rendered(
+        data_dir=data_dir,
+        config_file=config_file,
+        log_config=log_config,
+        workers=workers,
+        proxy_config=proxy_config,
+        secrets=secrets,
+        settings=settings,
+        changed=tuple(changed),
+        bot_config=bot_config,
+    )

@@ -1,0 +1,50 @@
+"""The page's session cookie, headers and CSRF binding; the per-request registries."""
+
+from __future__ import annotations
+
+from hearth.synapse_modules.login_security import web
+from hearth.synapse_modules.login_security.crypto import Keys
+from hearth.synapse_modules.login_security.requests import Registry
+from hearth.synapse_modules.web_security import CsrfTokens
+
+
+def test_session_cookie_and_csrf_tokens() -> None:
+    """The page's session cookie is HttpOnly and SameSite=Strict; tokens bind to it."""
+    session = web.new_session()
+    cookie = web.session_cookie(session, "/_synapse/client/hearth/mfa", secure=True)
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" in cookie
+    assert "Secure" not in web.session_cookie(session, "/", secure=False)
+    assert web.cookie_value(f"a=b; {web.SESSION_COOKIE}={session}; c=d") == session
+    assert web.cookie_value("a=b") is None and web.cookie_value(None) is None
+    tokens = CsrfTokens(Keys.from_secret(b"k" * 48).csrf)
+    token = tokens.issue(session, web.CSRF_PURPOSE)
+    assert tokens.verify(token, session, web.CSRF_PURPOSE)
+    assert not tokens.verify(token, web.new_session(), web.CSRF_PURPOSE)
+
+
+def test_headers_and_origin() -> None:
+    headers = web.page_headers("n0nce")
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "style-src 'nonce-n0nce'" in csp
+    assert "frame-ancestors 'none'" in csp and "form-action 'self'" in csp
+    assert "'unsafe-inline'" not in csp and "script-src" not in csp
+    assert headers["X-Frame-Options"] == "DENY" and headers["Cache-Control"] == "no-store"
+    assert web.same_origin(None, "https://hs.example/")
+    assert web.same_origin("https://hs.example", "https://hs.example/")
+    assert not web.same_origin("https://evil.example", "https://hs.example/")
+
+
+def test_registry_expires_and_pops() -> None:
+    now = [0.0]
+    registry: Registry[str] = Registry(ttl_s=10, clock=lambda: now[0])
+    anchor = object()
+    registry.put(id(anchor), "v", anchor=anchor)
+    assert registry.get(id(anchor)) == "v"
+    assert registry.pop(id(anchor)) == "v" and registry.pop(id(anchor)) is None
+    registry.put("k", "old")
+    now[0] = 11
+    assert registry.get("k") is None
+    registry.put("other", "x")  # prunes the expired entry
+    assert len(registry) == 1
+    registry.discard("other")
+    assert len(registry) == 0
