@@ -4,5 +4,7 @@ Layers (each a small module): ``config`` (typed settings), ``provision`` (the ac
 ``matrix`` (nio client, E2EE, cross-signing), ``routing`` (what a message asks for, pure),
 ``commands`` (``!ai ...``), ``context`` (history → prompt), ``tools`` (function calling),
 ``streaming`` (one edit scheduler per account), ``render`` (Markdown → sanitised HTML),
-``app`` (orchestration). User-facing sentences live in ``strings``.
+``answer`` (one answer), ``dispatch`` (events → actions), ``records`` (answers and their
+links), ``room_settings``, ``invites``, ``sync_loop``, ``tasks``, and ``app`` (the composition
+root that builds and wires them). User-facing sentences live in ``strings``.
 """

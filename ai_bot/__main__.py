@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from hearth.ai_bot import strings
-from hearth.ai_bot.config import BotConfig, ConfigError, load_config
+from hearth.ai_bot.config import BotConfig, load_config
+from hearth.configuration.errors import ConfigError
 
 logger = logging.getLogger("ai_bot")
 T = TypeVar("T")

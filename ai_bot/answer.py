@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -71,25 +71,21 @@ def cost_usd(info: ModelInfo, prompt_tokens: int, completion_tokens: int) -> flo
             + completion_tokens * info.output_price_per_mtok) / 1_000_000
 
 
+@dataclass
 class Answerer:
     """Produces answers; shared by every conversation of the bot."""
 
-    def __init__(
-        self, config: BotConfig, *, provider: ModelProvider, catalogue: Catalogue,
-        ledger: Ledger | None, scheduler: EditScheduler, reader: RoomReader,
-        tools: ToolRegistry, bot_user_id: str, display_name: Callable[[str, str], str],
-        counter_for: Callable[[str], Counter],
-    ) -> None:
-        self.config = config
-        self.provider = provider
-        self.catalogue = catalogue
-        self.ledger = ledger
-        self.scheduler = scheduler
-        self.reader = reader
-        self.tools = tools
-        self.bot_user_id = bot_user_id
-        self.display_name = display_name
-        self.counter_for = counter_for
+    config: BotConfig
+    _: KW_ONLY
+    provider: ModelProvider
+    catalogue: Catalogue
+    ledger: Ledger | None
+    scheduler: EditScheduler
+    reader: RoomReader
+    tools: ToolRegistry
+    bot_user_id: str
+    display_name: Callable[[str, str], str]
+    counter_for: Callable[[str], Counter]
 
     async def _turns(self, job: Job) -> list[Turn]:
         conversation = job.conversation

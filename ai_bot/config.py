@@ -14,23 +14,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from hearth.ai_bot.llm.config import ModelSettings
+from hearth.configuration.errors import ConfigError, SettingsError
+from hearth.configuration.loader import deep_merge, from_environment, read_yaml_mapping
+from hearth.configuration.module_config import FrozenConfig, parse_module_config
+from hearth.configuration.types import Localpart, RoleName
 
 ENV_PREFIX = "HEARTH_AI__"
 
 
-class ConfigError(ValueError):
-    """A configuration problem, phrased as one line that names the setting."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class StreamingConfig(_Section):
+class StreamingConfig(FrozenConfig):
     """The edit scheduler: one per bot account, shared by every live answer."""
 
     # No answer is edited more often than this.
@@ -49,7 +44,7 @@ class StreamingConfig(_Section):
     msgtype: Literal["m.text", "m.notice"] = "m.text"
 
 
-class ContextConfig(_Section):
+class ContextConfig(FrozenConfig):
     """What the model sees of the room or thread."""
 
     # Longest answer asked of the model (capped by the model's own output limit).
@@ -64,7 +59,7 @@ class ContextConfig(_Section):
     max_event_age_s: int = Field(default=600, ge=1)
 
 
-class ToolsConfig(_Section):
+class ToolsConfig(FrozenConfig):
     """Function calling."""
 
     enabled: bool = True
@@ -73,7 +68,7 @@ class ToolsConfig(_Section):
     search_scan_events: int = Field(default=500, ge=10, le=5000)
 
 
-class RoleAi(_Section):
+class RoleAi(FrozenConfig):
     """AI permissions of one role (the fallback when the access policy is not installed)."""
 
     use_ai: bool = True
@@ -83,25 +78,25 @@ class RoleAi(_Section):
     requests_per_minute: int | None = Field(default=20, ge=1)
 
 
-class UsdBudget(_Section):
+class UsdBudget(FrozenConfig):
     """Spend limits of one role in US dollars (the ledger enforces them before each call)."""
 
     daily_usd: float | None = Field(default=None, ge=0)
     monthly_usd: float | None = Field(default=None, ge=0)
 
 
-class AccessConfig(_Section):
+class AccessConfig(FrozenConfig):
     """Who may use the bot. The access policy module's answer wins when it is installed
     (principle 2); ``default_role``, ``assignments`` and ``roles`` are the fallback."""
 
-    default_role: str = "user"
+    default_role: RoleName = "user"
     # user ID or shell-style pattern → role, first match wins.
-    assignments: dict[str, str] = Field(default_factory=dict)
-    roles: dict[str, RoleAi] = Field(
+    assignments: dict[str, RoleName] = Field(default_factory=dict)
+    roles: dict[RoleName, RoleAi] = Field(
         default_factory=lambda: {"user": RoleAi(), "admin": RoleAi(requests_per_minute=None)}
     )
     # Role name → dollar limits, whichever source named the role.
-    budgets_usd: dict[str, UsdBudget] = Field(default_factory=dict)
+    budgets_usd: dict[RoleName, UsdBudget] = Field(default_factory=dict)
     room_daily_usd: float | None = Field(default=None, ge=0)
     room_monthly_usd: float | None = Field(default=None, ge=0)
     bot_daily_usd: float | None = Field(default=None, ge=0)
@@ -116,11 +111,11 @@ class AccessConfig(_Section):
         return self
 
 
-class BotConfig(_Section):
+class BotConfig(FrozenConfig):
     """Everything the bot process needs."""
 
     homeserver_url: str = "http://127.0.0.1:8008"
-    localpart: str = Field(default="ai", pattern=r"^[a-z0-9._=\-/]+$")
+    localpart: Localpart = "ai"
     displayname: str = "AI assistant"
     set_avatar: bool = True
     # Credentials (0600), crypto store and state of the bot live here.
@@ -161,69 +156,26 @@ class BotConfig(_Section):
         return env.get("OPENAI_API_KEY", "").strip()
 
 
-def _nest(parts: list[str], value: Any) -> dict[str, Any]:
-    nested: dict[str, Any] = {parts[-1]: value}
-    for part in reversed(parts[:-1]):
-        nested = {part: nested}
-    return nested
-
-
-def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(merged.get(key), Mapping) and isinstance(value, Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """``HEARTH_AI__SECTION__KEY=value`` variables as a nested mapping (values read as YAML)."""
-    collected: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        parts = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
-        if not parts:
-            continue
-        try:
-            value = yaml.safe_load(raw) if raw else ""
-        except yaml.YAMLError:
-            value = raw
-        collected = _merge(collected, _nest(parts, value))
-    return collected
-
-
-def describe(error: ValidationError) -> str:
-    """The first problem as one line: where, what was given, what is expected."""
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        return f"Error in configuration at '{where}': unknown setting"
-    return f"Error in configuration at '{where}': {message} (got {first.get('input')!r})"
+def with_environment(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None
+                     ) -> dict[str, Any]:
+    """``raw`` with the ``HEARTH_AI__`` variables merged over it, as the bot will read it."""
+    env = os.environ if environ is None else environ
+    return deep_merge(raw, from_environment(env, ENV_PREFIX))
 
 
 def parse_config(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> BotConfig:
     """Validate a mapping (plus environment overrides) into a ``BotConfig``."""
-    merged = _merge(raw, from_environment(os.environ if environ is None else environ))
     try:
-        return BotConfig.model_validate(merged)
-    except ValidationError as exc:
-        raise ConfigError(describe(exc)) from None
+        merged = with_environment(raw, environ)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
+    return parse_module_config(BotConfig, merged, "")
 
 
 def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> BotConfig:
     """Read ``path`` (YAML mapping; None for defaults) and the environment."""
-    raw: Any = {}
-    if path is not None:
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ConfigError(f"Cannot read configuration {path}: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"Invalid YAML in {path}: {exc}".replace("\n", " ")) from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"Invalid configuration {path}: expected a mapping at the top level")
+    try:
+        raw = {} if path is None else read_yaml_mapping(path)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
     return parse_config(raw, environ)

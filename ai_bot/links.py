@@ -3,8 +3,8 @@
 Editing a prompt or reacting 🔁 to an answer must still work after the bot restarts, so the
 prompt → answer link lives next to the budget ledger (same database, SQLite or PostgreSQL),
 not only in the process. Only event IDs, the room and the asker are stored, never message
-text: prompts from encrypted rooms stay encrypted. The table has its own numbered, idempotent
-migrations (apart from the ledger's) and old links are pruned on start.
+text: prompts from encrypted rooms stay encrypted. The table has its own schema version (apart
+from the ledger's), migrated by ``hearth.owned_tables``, and old links are pruned on start.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hearth.ai_bot.budget.db import Database, Txn
+from hearth.owned_tables import Schema
 
 # Links older than this are pruned on start: nobody regenerates a month-old answer.
 RETENTION_S = 30 * 24 * 3600
@@ -28,35 +29,14 @@ CREATE TABLE IF NOT EXISTS ai_answer_links (
     created_ms BIGINT NOT NULL
 )"""
 
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+SCHEMA = Schema("ai_answer_links_schema_version", (
     (1, (
         _LINKS,
         "CREATE INDEX IF NOT EXISTS ai_answer_links_prompt "
         "ON ai_answer_links (prompt_event_id)",
         "CREATE INDEX IF NOT EXISTS ai_answer_links_created ON ai_answer_links (created_ms)",
     )),
-)
-
-_PG_LOCK = 0x6C696E6B  # "link": serialises migrations of processes starting together
-
-
-def migrate(txn: Txn) -> int:
-    """Bring the links table to the latest version; safe on every start, concurrently."""
-    if txn.dialect == "postgres":
-        txn.execute("SELECT pg_advisory_xact_lock(?)", (_PG_LOCK,))
-    txn.execute("CREATE TABLE IF NOT EXISTS ai_answer_links_schema_version "
-                "(version INTEGER NOT NULL)")
-    row = txn.one("SELECT MAX(version) FROM ai_answer_links_schema_version")
-    current = int(row[0]) if row and row[0] is not None else 0
-    for version, statements in MIGRATIONS:
-        if version <= current:
-            continue
-        for statement in statements:
-            txn.execute(statement)
-        txn.execute("INSERT INTO ai_answer_links_schema_version (version) VALUES (?)",
-                    (version,))
-        current = version
-    return current
+))
 
 
 @dataclass(frozen=True)
@@ -87,7 +67,7 @@ class AnswerLinks:
     @classmethod
     async def open(cls, db: Database) -> AnswerLinks:
         """Migrate the table in ``db`` (the ledger's database) and return the store."""
-        await db.run(migrate)
+        await db.migrate(SCHEMA)
         return cls(db)
 
     async def save(self, room_id: str, prompt_event_id: str, sender: str,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import struct
 import zlib
@@ -28,11 +27,12 @@ from urllib.parse import quote
 import httpx
 
 from hearth.ai_bot.config import BotConfig
+from hearth.private_files import write_private
+from hearth.synapse_admin import Account, AdminError, AsyncAdmin, matrix_body
 
 logger = logging.getLogger(__name__)
 
 CLIENT = "/_matrix/client/v3"
-ADMIN = "/_synapse/admin"
 DEVICE_NAME = "Hearth AI bot"
 
 
@@ -48,16 +48,6 @@ class Credentials:
     device_id: str
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
-
-
 def load_credentials(path: Path) -> Credentials | None:
     if not path.is_file():
         return None
@@ -66,7 +56,7 @@ def load_credentials(path: Path) -> Credentials | None:
 
 
 def save_credentials(path: Path, credentials: Credentials) -> None:
-    _write_private(path, json.dumps(asdict(credentials), indent=2) + "\n")
+    write_private(path, json.dumps(asdict(credentials), indent=2) + "\n")
 
 
 def avatar_png(size: int = 64) -> bytes:
@@ -91,15 +81,9 @@ def avatar_png(size: int = 64) -> bytes:
 
 def _check(response: httpx.Response, doing: str) -> dict[str, Any]:
     try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if response.status_code >= 400:
-        raise ProvisionError(
-            f"{doing} failed: HTTP {response.status_code} {body.get('errcode')}: "
-            f"{body.get('error', response.text[:200])}"
-        )
-    return body if isinstance(body, dict) else {}
+        return matrix_body(response, doing)
+    except AdminError as exc:
+        raise ProvisionError(str(exc)) from exc
 
 
 class Provisioner:
@@ -108,6 +92,12 @@ class Provisioner:
     def __init__(self, config: BotConfig, http: httpx.AsyncClient | None) -> None:
         self.config = config
         self._http = http
+        self._admin_api = AsyncAdmin(http, self.admin_token) if http is not None else None
+
+    @property
+    def admin_api(self) -> AsyncAdmin:
+        assert self._admin_api is not None, "this Provisioner was made without an HTTP client"
+        return self._admin_api
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -131,11 +121,10 @@ class Provisioner:
         return str(token) if token else None
 
     async def _whoami(self, token: str) -> dict[str, Any] | None:
-        response = await self.http.get(f"{CLIENT}/account/whoami",
-                                       headers={"Authorization": f"Bearer {token}"})
-        if response.status_code == 401:
-            return None
-        return _check(response, "Checking the bot's access token")
+        try:
+            return await self.admin_api.whoami(token)
+        except AdminError as exc:
+            raise ProvisionError(str(exc)) from exc
 
     async def _login(self, user_id: str, password: str, device_id: str | None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -148,32 +137,25 @@ class Provisioner:
             body["device_id"] = device_id
         return _check(await self.http.post(f"{CLIENT}/login", json=body), "Logging the bot in")
 
-    async def _register(self, password: str) -> dict[str, Any]:
-        from hearth.synapse_admin import registration_mac
-
-        url = f"{ADMIN}/v1/register"
-        nonce = _check(await self.http.get(url), "Fetching a registration nonce")["nonce"]
-        localpart = self.config.localpart
-        body = {
-            "nonce": nonce, "username": localpart, "password": password, "admin": False,
-            "user_type": "bot", "displayname": self.config.displayname,
-            "mac": registration_mac(self._secret(), nonce, localpart, password, False, "bot"),
-        }
-        response = await self.http.post(url, json=body)
-        if response.status_code == 400 and response.json().get("errcode") == "M_USER_IN_USE":
-            raise _UserExists()
-        return _check(response, "Registering the bot account")
+    async def _register(self, password: str) -> Account:
+        try:
+            return await self.admin_api.register(self._secret(), self.config.localpart,
+                                                 password, self.config.displayname, "bot")
+        except AdminError as exc:
+            if exc.errcode == "M_USER_IN_USE":
+                raise _UserExists() from exc
+            raise ProvisionError(str(exc)) from exc
 
     async def _admin(self, method: str, path: str, body: dict[str, Any] | None = None
                      ) -> dict[str, Any]:
-        token = self.admin_token()
-        if token is None:
+        if self.admin_token() is None:
             raise ProvisionError(
                 f"An admin token is needed for {path}; set admin_credentials_file"
             )
-        response = await self.http.request(method, f"{ADMIN}{path}", json=body,
-                                           headers={"Authorization": f"Bearer {token}"})
-        return _check(response, f"{method} {path}")
+        try:
+            return await self.admin_api.call(method, path, body)
+        except AdminError as exc:
+            raise ProvisionError(str(exc)) from exc
 
     async def credentials(self) -> Credentials:
         """Valid credentials for the bot, creating the account on first use."""
@@ -192,8 +174,8 @@ class Provisioner:
         password = secrets.token_urlsafe(24)
         try:
             registered = await self._register(password)
-            fresh = Credentials(registered["user_id"], password, registered["access_token"],
-                                registered["device_id"])
+            fresh = Credentials(registered.user_id, password, registered.access_token,
+                                registered.device_id)
         except _UserExists:
             logger.warning("bot account exists but its credentials are lost; resetting them")
             server = await self._server_name()
@@ -239,20 +221,20 @@ class Provisioner:
             logger.warning("no admin token: the bot is NOT exempted from the message rate "
                            "limit; streaming will be slowed by 429s")
             return False
-        path = f"/v1/users/{quote(user_id, safe='')}/override_ratelimit"
-        current = await self._admin("GET", path)
-        if current.get("messages_per_second") != 0 or current.get("burst_count") != 0:
-            await self._admin("POST", path, {"messages_per_second": 0, "burst_count": 0})
+        try:
+            await self.admin_api.exempt_from_rate_limits(user_id)
+        except AdminError as exc:
+            raise ProvisionError(str(exc)) from exc
         return True
 
     async def ensure_bot_type(self, user_id: str) -> None:
         """Accounts made before the bot type existed are switched to it."""
         if self.admin_token() is None:
             return
-        path = f"/v2/users/{quote(user_id, safe='')}"
-        found = await self._admin("GET", path)
+        found = await self._admin("GET", f"/v2/users/{quote(user_id, safe='')}")
         if found.get("user_type") != "bot":
-            await self._admin("PUT", path, {"user_type": "bot"})
+            await self._admin("PUT", f"/v2/users/{quote(user_id, safe='')}",
+                              {"user_type": "bot"})
 
 
 class _UserExists(Exception):

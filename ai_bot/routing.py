@@ -55,11 +55,15 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Ignore:
+    """Nothing for the bot to do; ``reason`` says why (for debugging)."""
+
     reason: str
 
 
 @dataclass(frozen=True)
 class Command:
+    """``!ai name args``, to be answered with a notice in ``conversation``."""
+
     name: str
     args: str
     conversation: Conversation
@@ -67,6 +71,8 @@ class Command:
 
 @dataclass(frozen=True)
 class Prompt:
+    """A question for the model: ``text`` without the bot's name or a reply fallback."""
+
     text: str
     conversation: Conversation
 
@@ -152,6 +158,17 @@ def strip_mention(text: str, facts: RoomFacts) -> str:
         if stripped != text:
             return stripped.strip()
     return text.strip()
+
+
+def too_old(server_ts: int, max_age_s: float, now_ms: float) -> bool:
+    """Whether an event is older than the bot reacts to (a backlog after downtime is not
+    answered)."""
+    return server_ts < now_ms - max_age_s * 1000
+
+
+def prompt_text(body: str, facts: RoomFacts) -> str:
+    """What a message's body asks, as the model gets it: no reply fallback, no address."""
+    return strip_mention(strip_reply_fallback(body), facts)
 
 
 def parse_command(text: str) -> tuple[str, str] | None:

@@ -34,11 +34,12 @@ from urllib.parse import quote
 import aiohttp
 
 from bench.matrix import Client, Endpoint, MatrixError, open_session
-from bench.ports import free_port
 from bench.postgres import Database, temporary_database
 from bench.servers.base import tail
 from bench.servers.ours_ai import OursWithBot
 from bench.stats import percentile
+from devtools.ports import free_port
+from devtools.processes import stop_process
 from hearth.render import PROJECT_DIR
 
 LIVE = "org.matrix.msc4357.live"
@@ -125,14 +126,8 @@ class FakeModel:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_process(process, 10)
 
     async def script(self, session: aiohttp.ClientSession, steps: list[dict[str, Any]]) -> None:
         async with session.post(f"{self.control_url}/script", json=steps) as response:

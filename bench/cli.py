@@ -8,7 +8,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -17,11 +17,11 @@ from types import FrameType
 from bench import ai_bot, docs, machine, report, results
 from bench.ai_bot import AiOptions
 from bench.options import Options, reproduce_command
-from bench.ports import free_port
 from bench.postgres import Database, DatabaseError, temporary_database
 from bench.runner import Measured, ScenarioError, run_scenarios
 from bench.scenarios import REGISTRY, select
 from bench.servers import OursServer, ServerProcess, StartError, VanillaServer
+from devtools.ports import free_port
 from hearth.render import PROJECT_DIR
 
 DEFAULT_OUTPUT = PROJECT_DIR / "docs" / "benchmarks.md"
@@ -58,20 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default=None,
                         help="database of both servers; postgres uses 127.0.0.1:5432 as user "
                         "postgres (default: sqlite)")
-    parser.add_argument("--messages", type=_positive_int, default=None,
-                        help=f"timed messages per latency scenario (default {defaults.messages})")
-    parser.add_argument("--warmup", type=int, default=None,
-                        help=f"untimed messages first (default {defaults.warmup})")
-    parser.add_argument("--duration", type=_positive_float, default=None,
-                        help=f"seconds of throughput load per server "
-                        f"(default {defaults.duration_s:g})")
-    parser.add_argument("--senders", type=_positive_int, default=None,
-                        help=f"concurrent senders for throughput (default {defaults.senders})")
-    parser.add_argument("--rooms", type=_positive_int, default=None,
-                        help=f"rooms the senders spread over (default {defaults.rooms})")
-    parser.add_argument("--rounds", type=_positive_int, default=None,
-                        help=f"alternating rounds the totals are split over "
-                        f"(default {defaults.rounds})")
+    _sizes(parser, (
+        ("--messages", _positive_int, "timed messages per latency scenario", defaults.messages),
+        ("--warmup", int, "untimed messages first", defaults.warmup),
+        ("--duration", _positive_float, "seconds of throughput load per server",
+         defaults.duration_s),
+        ("--senders", _positive_int, "concurrent senders for throughput", defaults.senders),
+        ("--rooms", _positive_int, "rooms the senders spread over", defaults.rooms),
+        ("--rounds", _positive_int, "alternating rounds the totals are split over",
+         defaults.rounds),
+    ))
     parser.add_argument("--scenario", dest="scenarios", action="append", default=[],
                         choices=list(REGISTRY), help="run only this scenario (repeatable)")
     parser.add_argument("--quick", action="store_true",
@@ -87,16 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
     ai.add_argument("--suite", choices=("core", "ai_bot"), default="core",
                     help="core: vanilla against ours (default); ai_bot: the AI bot's added "
                     "latency and concurrent streaming, against a fake model")
-    ai.add_argument("--prompts", type=_positive_int, default=None,
-                    help=f"timed sequential prompts (default {AiOptions().prompts})")
-    ai.add_argument("--conversations", type=_positive_int, default=None,
-                    help=f"concurrent conversations (default {AiOptions().conversations})")
-    ai.add_argument("--tokens", type=_positive_int, default=None,
-                    help=f"tokens per streamed answer (default {AiOptions().tokens})")
-    ai.add_argument("--token-rate", type=_positive_float, default=None,
-                    help=f"tokens/s of each streamed answer "
-                    f"(default {AiOptions().tokens_per_second:g})")
+    ai_defaults = AiOptions()
+    _sizes(ai, (
+        ("--prompts", _positive_int, "timed sequential prompts", ai_defaults.prompts),
+        ("--conversations", _positive_int, "concurrent conversations",
+         ai_defaults.conversations),
+        ("--tokens", _positive_int, "tokens per streamed answer", ai_defaults.tokens),
+        ("--token-rate", _positive_float, "tokens/s of each streamed answer",
+         ai_defaults.tokens_per_second),
+    ))
     return parser
+
+
+def _sizes(group: argparse._ActionsContainer,
+           sizes: tuple[tuple[str, Callable[[str], float], str, float], ...]) -> None:
+    """Options that override one size each; unset (None) means the default, shown in help."""
+    for flag, kind, meaning, default in sizes:
+        group.add_argument(flag, type=kind, default=None, help=f"{meaning} (default {default:g})")
 
 
 def ai_options_from(args: argparse.Namespace) -> AiOptions:
@@ -113,12 +116,20 @@ def ai_options_from(args: argparse.Namespace) -> AiOptions:
 def main_ai_bot(args: argparse.Namespace) -> int:
     """``--suite ai_bot``: see bench/ai_bot.py."""
     options = ai_options_from(args)
+    return exit_status(lambda: ai_bot.run(options, output_path(args), args.keep_data, log),
+                       "processes", (StartError, DatabaseError, RuntimeError))
+
+
+def exit_status(run: Callable[[], int], stopped: str,
+                expected: tuple[type[Exception], ...]) -> int:
+    """``run``'s exit status; 130 after Ctrl-C (or SIGTERM), 1 with one line for an expected
+    failure: a benchmark that cannot run says why, without a traceback."""
     try:
-        return ai_bot.run(options, output_path(args), args.keep_data, log)
+        return run()
     except KeyboardInterrupt:
-        log("interrupted; processes stopped")
+        log(f"interrupted; {stopped} stopped")
         return 130
-    except (StartError, DatabaseError, RuntimeError) as exc:
+    except expected as exc:
         log(f"error: {exc}")
         return 1
 
@@ -198,15 +209,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.suite == "ai_bot":
         return main_ai_bot(args)
     options = options_from(args)
-    try:
-        facts = machine.describe(options.database)
-        measured = measure(options, args.keep_data)
-    except KeyboardInterrupt:
-        log("interrupted; servers stopped")
-        return 130
-    except (StartError, DatabaseError, ScenarioError) as exc:
-        log(f"error: {exc}")
-        return 1
+    return exit_status(lambda: main_core(args, options), "servers",
+                       (StartError, DatabaseError, ScenarioError))
+
+
+def main_core(args: argparse.Namespace, options: Options) -> int:
+    """``--suite core``: measure both servers, then report and record the results."""
+    facts = machine.describe(options.database)
+    measured = measure(options, args.keep_data)
     facts = replace(facts, other_load=measured.other_load)
     if facts.other_load > NOISY_SHARE:
         log(f"warning: other processes used {facts.other_load:.0%} of the CPU while measuring; "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import shutil
 import socket
-from pathlib import Path
 
-from hearth.render import plan_workers
+from hearth.model_endpoint import model_api_key
+from hearth.render import BOT_METRICS_PORT, ports_needed
 from hearth.settings import Settings
 from hearth.supervisor import port_in_use
 
@@ -28,25 +28,12 @@ def _reachable(host: str, port: int, timeout: float = 2.0) -> bool:
         return False
 
 
-def ports_needed(settings: Settings) -> list[tuple[str, int, str]]:
-    """Every (host, port, what) the deployment will listen on."""
-    ports = [(settings.server.bind_address, settings.server.port, "server.port")]
-    if settings.metrics.enabled:
-        ports.append((settings.metrics.bind_address, settings.metrics.port, "metrics.port"))
-    if settings.has_workers:
-        ports.append(("127.0.0.1", settings.workers.replication_port, "workers.replication_port"))
-        for worker in plan_workers(settings, Path(".")):
-            for worker_port in (worker.port, worker.replication_port):
-                if worker_port:
-                    ports.append(("127.0.0.1", worker_port, "workers.base_port"))
-            if worker.metrics_port:
-                ports.append(("127.0.0.1", worker.metrics_port, "metrics.port"))
-    return ports
-
-
 def preflight(settings: Settings, required: dict[str, str] | None = None) -> None:
     """Refuse to start when a port is taken, a command is missing or a service is down."""
+    bot_starts = settings.ai_bot.enabled and bool(model_api_key(settings.ai_bot))
     for host, port, what in ports_needed(settings):
+        if what == BOT_METRICS_PORT and not bot_starts:
+            continue  # `hearth run` starts the bot only with a model API key
         if port_in_use(host, port):
             raise PreflightError(
                 f"port {port} on {host} ({what}) is already in use; stop what uses it or "

@@ -15,8 +15,16 @@ from typing import Any
 import jinja2
 import yaml
 
-from hearth.secret_files import SecretPaths, ensure_secrets, write_private
-from hearth.settings import Settings, deep_merge
+from hearth.configuration.loader import deep_merge
+from hearth.crosschecks import (
+    PolicyRoles,
+    check_bot_config,
+    check_login_security_roles,
+    check_ports_distinct,
+)
+from hearth.private_files import write_private
+from hearth.secret_files import SecretPaths, ensure_secrets
+from hearth.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE = PROJECT_DIR / "homeserver.yaml.j2"
@@ -172,6 +180,28 @@ def plan_workers(settings: Settings, data_dir: Path) -> tuple[Worker, ...]:
     return tuple(workers)
 
 
+BOT_METRICS_PORT = "ai_bot.metrics_port"
+
+
+def ports_needed(settings: Settings) -> list[tuple[str, int, str]]:
+    """Every (host, port, what) the deployment will listen on."""
+    ports = [(settings.server.bind_address, settings.server.port, "server.port")]
+    if settings.metrics.enabled:
+        ports.append((settings.metrics.bind_address, settings.metrics.port, "metrics.port"))
+        ports.append(("127.0.0.1", settings.metrics.supervisor_port, "metrics.supervisor_port"))
+    if settings.has_workers:
+        ports.append(("127.0.0.1", settings.workers.replication_port, "workers.replication_port"))
+        for worker in plan_workers(settings, Path(".")):
+            for worker_port in (worker.port, worker.replication_port):
+                if worker_port:
+                    ports.append(("127.0.0.1", worker_port, "workers.base_port"))
+            if worker.metrics_port:
+                ports.append(("127.0.0.1", worker.metrics_port, "metrics.port"))
+    if settings.ai_bot.enabled and settings.ai_bot.metrics_port:
+        ports.append(("127.0.0.1", settings.ai_bot.metrics_port, BOT_METRICS_PORT))
+    return ports
+
+
 def _environment(directory: Path) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(directory)),
@@ -227,7 +257,8 @@ def render_homeserver_config(
 BOT_CONFIG_FILE = "ai-bot.yaml"
 
 
-def render_bot_config(settings: Settings, data_dir: Path, secrets: SecretPaths) -> str:
+def bot_config_mapping(settings: Settings, data_dir: Path, secrets: SecretPaths
+                       ) -> dict[str, Any]:
     """The AI bot's config (ai_bot/config.py), from ``ai_bot`` settings; ``bot_config`` last."""
     bot = settings.ai_bot
     endpoint: dict[str, Any] = {}
@@ -245,8 +276,16 @@ def render_bot_config(settings: Settings, data_dir: Path, secrets: SecretPaths) 
         "metrics_port": bot.metrics_port,
         "model": {"default": bot.default_model, "endpoint": endpoint},
     }
-    header = "# Rendered by `hearth render` from the ai_bot settings; edit those instead.\n"
-    return header + yaml.safe_dump(deep_merge(base, bot.bot_config), sort_keys=False)
+    return deep_merge(base, bot.bot_config)
+
+
+def _check_references(settings: Settings, bot_config: dict[str, Any] | None) -> None:
+    """Refuse settings that disagree with each other or with the files they name."""
+    policy = PolicyRoles(settings, PROJECT_DIR)
+    check_login_security_roles(settings, policy)
+    if bot_config is not None:
+        check_bot_config(settings, bot_config, policy)
+    check_ports_distinct(ports_needed(settings))
 
 
 def render(settings: Settings, data_dir: Path) -> Rendered:
@@ -255,6 +294,9 @@ def render(settings: Settings, data_dir: Path) -> Rendered:
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "logs").mkdir(exist_ok=True)
     secrets = ensure_secrets(data_dir, settings.secrets)
+    bot_mapping = (bot_config_mapping(settings, data_dir, secrets)
+                   if settings.ai_bot.enabled else None)
+    _check_references(settings, bot_mapping)
     changed: list[Path] = []
     workers = plan_workers(settings, data_dir) if settings.has_workers else ()
 
@@ -290,9 +332,11 @@ def render(settings: Settings, data_dir: Path) -> Rendered:
             changed,
         )
     bot_config: Path | None = None
-    if settings.ai_bot.enabled:
+    if bot_mapping is not None:
         bot_config = data_dir / BOT_CONFIG_FILE
-        _write_if_changed(bot_config, render_bot_config(settings, data_dir, secrets), changed)
+        header = "# Rendered by `hearth render` from the ai_bot settings; edit those instead.\n"
+        _write_if_changed(bot_config, header + yaml.safe_dump(bot_mapping, sort_keys=False),
+                          changed)
     return Rendered(
         data_dir=data_dir,
         config_file=config_file,

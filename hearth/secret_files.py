@@ -9,6 +9,7 @@ from pathlib import Path
 
 from signedjson.key import generate_signing_key, write_signing_keys
 
+from hearth.private_files import write_private
 from hearth.settings import SecretSettings
 
 # mfa_encryption_key: login_security derives the keys that seal TOTP secrets from it.
@@ -30,15 +31,6 @@ class SecretPaths:
         """The secret's value, for the few places that need it inline."""
         path: Path = getattr(self, name)
         return path.read_text(encoding="utf-8").strip()
-
-
-def write_private(path: Path, content: str) -> None:
-    """Write ``content`` to a file only its owner can read, never briefly world-readable."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.chmod(path, 0o600)
 
 
 def _given(path_setting: str, env_name: str, target: Path) -> Path | None:

@@ -9,69 +9,41 @@ variables ``HEARTH__SECTION__KEY``, and ``--set section.key=value`` on the comma
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DURATION = re.compile(r"^\d+(ms|s|m|h|d|w|y)$")
-SIZE = re.compile(r"^\d+[KMG]?$")
+from hearth.configuration.errors import SettingsError as SettingsError
+from hearth.configuration.errors import describe
+from hearth.configuration.loader import deep_merge as deep_merge
+from hearth.configuration.loader import load_sources
+from hearth.configuration.types import (
+    ByteSizeText,
+    Duration,
+    IpNetworkText,
+    Localpart,
+    NonEmptyText,
+    Port,
+    RoleName,
+    ServerName,
+    duration_ms,
+)
+
 ENV_PREFIX = "HEARTH__"
-ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
-
-Port = Annotated[int, Field(ge=1, le=65535)]
-
-
-class SettingsError(ValueError):
-    """A settings problem, already phrased as one line for the person running the command."""
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
-def _duration(value: str) -> str:
-    if not DURATION.match(value):
-        raise ValueError("expected a duration such as 30s, 15m, 11h or 7d")
-    return value
-
-
-def _size(value: str) -> str:
-    if not SIZE.match(value):
-        raise ValueError("expected a size such as 512K, 50M or 2G")
-    return value
-
-
-def _networks(values: tuple[str, ...]) -> tuple[str, ...]:
-    for value in values:
-        try:
-            ipaddress.ip_network(str(value).strip(), strict=False)
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not an IP address or range such as 10.0.0.0/8") from None
-    return values
-
-
-def duration_ms(value: str) -> int:
-    """Convert a Synapse-style duration ('15m') to milliseconds, for cross-checks."""
-    units = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000,
-             "w": 604_800_000, "y": 31_536_000_000}
-    match = re.match(r"^(\d+)(ms|s|m|h|d|w|y)$", value)
-    if match is None:
-        raise ValueError(value)
-    return int(match.group(1)) * units[match.group(2)]
-
-
 class ServerSettings(_Section):
     """Identity and listeners of the homeserver."""
 
-    name: str = Field(default="localhost", min_length=1, pattern=r"^[A-Za-z0-9.\-:\[\]]+$")
+    name: ServerName = "localhost"
     public_baseurl: str = Field(default="", pattern=r"^(https?://.+/)?$")
     bind_address: str = "127.0.0.1"
     port: Port = 8008
@@ -79,9 +51,7 @@ class ServerSettings(_Section):
     report_stats: bool = False
     admin_contact: str = ""
     # Proxies allowed to set X-Forwarded-For (Synapse's listener honours it only when set).
-    trusted_proxies: tuple[str, ...] = ()
-
-    _check_proxies = field_validator("trusted_proxies")(_networks)
+    trusted_proxies: tuple[IpNetworkText, ...] = ()
 
 
 class DatabaseSettings(_Section):
@@ -126,9 +96,7 @@ class EmailSettings(_Section):
     enable_tls: bool = True
     notif_from: str = "%(app)s homeserver <noreply@localhost>"
     app_name: str = "Hearth"
-    validation_token_lifetime: str = "1h"  # noqa: S105 - a duration, not a secret
-
-    _check_lifetime = field_validator("validation_token_lifetime")(_duration)
+    validation_token_lifetime: Duration = "1h"  # noqa: S105 - a duration, not a secret
 
 
 class AuthSettings(_Section):
@@ -138,19 +106,15 @@ class AuthSettings(_Section):
     registration_requires_verification: bool = True
     failed_login_limit: int = Field(default=5, ge=1, le=1000)
     failed_login_recovery_per_second: float = Field(default=0.003, gt=0, le=100)
-    refreshable_access_token_lifetime: str = "15m"  # noqa: S105 - a duration
-    refresh_token_lifetime: str = "11h"  # noqa: S105 - a duration
-    session_lifetime: str = "11h"
+    refreshable_access_token_lifetime: Duration = "15m"  # noqa: S105 - a duration
+    refresh_token_lifetime: Duration = "11h"  # noqa: S105 - a duration
+    session_lifetime: Duration = "11h"
     password_min_length: int = Field(default=10, ge=6, le=128)
     password_require_digit: bool = True
     password_require_lowercase: bool = True
     password_require_uppercase: bool = False
     password_require_symbol: bool = False
     allow_guest_access: bool = False
-
-    _check_durations = field_validator(
-        "refreshable_access_token_lifetime", "refresh_token_lifetime", "session_lifetime"
-    )(_duration)
 
     @model_validator(mode="after")
     def _lifetimes_consistent(self) -> AuthSettings:
@@ -178,12 +142,10 @@ class RateLimitSettings(_Section):
 class MediaSettings(_Section):
     """Upload limits and Synapse's thumbnailer."""
 
-    max_upload_size: str = "50M"
-    max_image_pixels: str = "32M"
+    max_upload_size: ByteSizeText = "50M"
+    max_image_pixels: ByteSizeText = "32M"
     url_previews: bool = False
     enable_authenticated_media: bool = True
-
-    _check_sizes = field_validator("max_upload_size", "max_image_pixels")(_size)
 
 
 class SearchSettings(_Section):
@@ -212,6 +174,8 @@ class MetricsSettings(_Section):
     enabled: bool = True
     bind_address: str = "127.0.0.1"
     port: Port = 9008
+    # `hearth run`'s own hearth_process_* metrics (up, restarts), always on 127.0.0.1.
+    supervisor_port: Port = 9007
 
 
 class LoggingSettings(_Section):
@@ -229,7 +193,7 @@ class ProxySettings(_Section):
     tls_certificate: str = "/etc/ssl/certs/hearth.pem"
     tls_certificate_key: str = "/etc/ssl/private/hearth.key"
     listen_port: Port = 443
-    admin_allowed_ranges: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    admin_allowed_ranges: tuple[IpNetworkText, ...] = ("127.0.0.1/32", "::1/128")
 
 
 class WorkerSettings(_Section):
@@ -246,10 +210,8 @@ class WorkerSettings(_Section):
 class AddressRuleSettings(_Section):
     """Where accounts of one role may log in from: ``allow`` (empty: anywhere), ``deny``."""
 
-    allow: tuple[str, ...] = ()
-    deny: tuple[str, ...] = ()
-
-    _check_ranges = field_validator("allow", "deny")(_networks)
+    allow: tuple[IpNetworkText, ...] = ()
+    deny: tuple[IpNetworkText, ...] = ()
 
 
 class LoginSecuritySettings(_Section):
@@ -259,41 +221,20 @@ class LoginSecuritySettings(_Section):
     ``failure_window``. See docs/login-security.md.
     """
 
-    failure_window: str = "15m"
-    lockout_duration: str = "15m"
+    failure_window: Duration = "15m"
+    lockout_duration: Duration = "15m"
     # Failures from one client address (over all accounts) before the address is blocked.
     address_failure_limit: int = Field(default=20, ge=1, le=100_000)
-    address_lockout_duration: str = "15m"
+    address_lockout_duration: Duration = "15m"
     # Ranges whose failures never block the whole address (e.g. an office NAT).
-    address_exempt_ranges: tuple[str, ...] = ()
+    address_exempt_ranges: tuple[IpNetworkText, ...] = ()
     # Roles that must use a second factor, and how long they may log in without one.
-    mfa_required_roles: tuple[str, ...] = ()
-    mfa_enrolment_grace: str = "7d"
+    # Each must be a role of the access policy file (checked by `hearth render`).
+    mfa_required_roles: tuple[RoleName, ...] = ()
+    mfa_enrolment_grace: Duration = "7d"
     mfa_issuer: str = Field(default="Hearth", min_length=1, max_length=64)
     # Per role: {allow: [ranges], deny: [ranges]} for logging in.
-    ip_rules: dict[str, AddressRuleSettings] = Field(default_factory=dict)
-
-    _check_durations = field_validator(
-        "failure_window", "lockout_duration", "address_lockout_duration", "mfa_enrolment_grace"
-    )(_duration)
-    _check_exempt = field_validator("address_exempt_ranges")(_networks)
-
-    @field_validator("mfa_required_roles")
-    @classmethod
-    def _role_names(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
-        for role in roles:
-            if not ROLE_NAME.match(role):
-                raise ValueError(f"{role!r} is not a role name such as admin or member")
-        return roles
-
-    @field_validator("ip_rules")
-    @classmethod
-    def _rule_roles(cls, rules: dict[str, AddressRuleSettings]
-                    ) -> dict[str, AddressRuleSettings]:
-        for role in rules:
-            if not ROLE_NAME.match(role):
-                raise ValueError(f"{role!r} is not a role name such as admin or member")
-        return rules
+    ip_rules: dict[RoleName, AddressRuleSettings] = Field(default_factory=dict)
 
 
 class SecretSettings(_Section):
@@ -315,7 +256,7 @@ class ModuleSettings(_Section):
     # Access policy: roles, permissions and per-role rate limits (docs/access-policy.md).
     # The policy file is absolute, or relative to the project directory.
     access_policy: bool = True
-    access_policy_file: str = Field(default="config/policy.yaml", min_length=1)
+    access_policy_file: NonEmptyText = "config/policy.yaml"
     # Content guard: refuses malformed m.room.message content (400 M_BAD_JSON) and sanitises
     # formatted_body HTML to the Matrix spec's allow-list. Per-field limits in UTF-8 bytes;
     # Synapse itself refuses whole events over 65536 bytes.
@@ -330,13 +271,13 @@ class AiBotSettings(_Section):
     merged into the rendered ``ai-bot.yaml`` (see ai_bot/config.py)."""
 
     enabled: bool = True
-    localpart: str = Field(default="ai", pattern=r"^[a-z0-9._=\-/]+$")
+    localpart: Localpart = "ai"
     displayname: str = "AI assistant"
     default_model: str = "gpt-4o"
     # OpenAI-compatible endpoint; empty: OPENAI_BASE_URL, else OpenAI.
     base_url: str = ""
     api_key_file: str = ""
-    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    metrics_port: int = Field(default=9108, ge=0, le=65535, strict=True)
     bot_config: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -396,81 +337,6 @@ class Settings(_Section):
         return f"http://{host}:{self.server.port}/"
 
 
-def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``extra`` into a copy of ``base``; nested mappings merge, anything else replaces."""
-    merged = dict(base)
-    for key, value in extra.items():
-        current = merged.get(key)
-        if isinstance(current, Mapping) and isinstance(value, Mapping):
-            merged[key] = deep_merge(current, value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _nest(dotted: str, value: Any) -> dict[str, Any]:
-    parts = [p for p in dotted.split(".") if p]
-    if not parts:
-        raise SettingsError(f"Invalid setting name {dotted!r}: expected section.key")
-    nested: dict[str, Any] = {parts[-1]: value}
-    for part in reversed(parts[:-1]):
-        nested = {part: nested}
-    return nested
-
-
-def parse_assignment(text: str) -> dict[str, Any]:
-    """Turn ``section.key=value`` into a nested mapping; the value is read as YAML."""
-    if "=" not in text:
-        raise SettingsError(f"Invalid --set {text!r}: expected section.key=value")
-    key, raw = text.split("=", 1)
-    try:
-        value = yaml.safe_load(raw) if raw else ""
-    except yaml.YAMLError:
-        value = raw
-    return _nest(key.strip(), value)
-
-
-def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Collect ``HEARTH__SECTION__KEY=value`` variables into a nested mapping."""
-    collected: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        dotted = ".".join(p.lower() for p in name[len(ENV_PREFIX):].split("__"))
-        try:
-            value = yaml.safe_load(raw) if raw else ""
-        except yaml.YAMLError:
-            value = raw
-        collected = deep_merge(collected, _nest(dotted, value))
-    return collected
-
-
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping; say which file is wrong if it does not."""
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"Invalid YAML in {path}: {exc}".replace("\n", " ")) from exc
-    if loaded is None:
-        return {}
-    if not isinstance(loaded, dict):
-        raise SettingsError(f"Invalid settings file {path}: expected a mapping at the top level")
-    return loaded
-
-
-def describe_error(error: ValidationError) -> str:
-    """The first validation problem as one line: key, value, what is expected."""
-    first = error.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(settings)"
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        return f"Invalid setting '{key}': unknown key (check the spelling; see docs/settings.md)"
-    value = first.get("input")
-    if isinstance(value, Mapping):
-        return f"Invalid setting '{key}': {message}"
-    return f"Invalid setting '{key}': got {value!r}, {message[0].lower() + message[1:]}"
-
-
 def load_settings(
     profile: str,
     profiles_dir: Path,
@@ -483,24 +349,36 @@ def load_settings(
     if not profile_file.is_file():
         known = sorted(p.stem for p in profiles_dir.glob("*.yaml"))
         raise SettingsError(f"Invalid profile {profile!r}: expected one of {', '.join(known)}")
-    merged: dict[str, Any] = {"profile": profile}
-    merged = deep_merge(merged, read_yaml_mapping(profile_file))
+    files = [profile_file]
     if data_dir is not None and (data_dir / "settings.yaml").is_file():
-        merged = deep_merge(merged, read_yaml_mapping(data_dir / "settings.yaml"))
-    merged = deep_merge(merged, from_environment(os.environ if environ is None else environ))
-    for assignment in assignments:
-        merged = deep_merge(merged, parse_assignment(assignment))
+        files.append(data_dir / "settings.yaml")
+    merged = load_sources({"profile": profile}, files,
+                          os.environ if environ is None else environ, ENV_PREFIX, assignments)
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
         raise SettingsError(describe_error(exc)) from None
 
 
+def describe_error(error: ValidationError) -> str:
+    """The first validation problem as one line: key, value, what is expected."""
+    key, problem = describe(error)
+    if problem == "unknown key":
+        problem += " (check the spelling; see docs/settings.md)"
+    return f"Invalid setting '{key or '(settings)'}': {problem}"
+
+
 def settings_reference(settings: Settings) -> str:
     """A Markdown table of every setting with its value in ``settings`` (for docs/settings.md)."""
     lines = [f"# Settings reference (profile `{settings.profile}` values)", "",
              "Generated by `hearth show-settings --markdown`; set any of these with "
-             "`--set section.key=value`, `HEARTH__SECTION__KEY=value` or `settings.yaml`.", ""]
+             "`--set section.key=value`, `HEARTH__SECTION__KEY=value` or `settings.yaml`.", "",
+             "Values share one grammar per kind with the module and bot configs "
+             "(hearth/configuration/types.py): durations are a whole number and one unit of "
+             "s, m, h, d, w or y (`30s`, `15m`, `7d`); sizes are bytes, optionally with K, M, G "
+             "or T (powers of 1024: `512K`, `50M`); role names are a lowercase letter, then up to "
+             "63 lowercase letters, digits, `_` or `-`. `hearth render` also checks settings "
+             "against each other and the files they name (hearth/crosschecks.py).", ""]
     for name in Settings.model_fields:
         value = getattr(settings, name)
         if not isinstance(value, BaseModel):

@@ -1,4 +1,8 @@
-"""Structured (JSON lines) logging for the hearth command's own messages."""
+"""Structured (JSON lines) logging for the hearth command's own messages.
+
+Fields given as ``extra={"fields": {...}}`` become keys of the line, so a log search can
+ask for ``event == "process_exited" and process == "ai_bot"`` without parsing the message.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,20 @@ from pathlib import Path
 
 
 class JsonLineFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message."""
+    """One JSON object per line: time, level, logger, message, then the record's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Render ``record`` as a single JSON line."""
-        payload = {
+        payload: dict[str, object] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            payload.update({key: value for key, value in fields.items() if key not in payload})
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload)

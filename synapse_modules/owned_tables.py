@@ -1,30 +1,18 @@
-"""What every module that owns tables shares: the cursor/runner shapes and the migrator.
+"""The Synapse side of the tables a module owns: the runner shape and a store base.
 
-Synapse has no migration framework for modules, so each module keeps a prefixed schema with
-its own version table and numbered, idempotent migrations, run where
-``should_run_background_tasks()`` is true. The SQL here is portable (``?`` placeholders,
-which Synapse converts for PostgreSQL) and unit-testable on sqlite3.
+The migrator itself is ``hearth.owned_tables``, shared with the bot. A module's store runs it
+through ``ModuleApi.run_db_interaction`` (which converts ``?`` placeholders for PostgreSQL),
+only from the process where ``should_run_background_tasks()`` is true, so no lock is needed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+from hearth.owned_tables import Schema, migrate_txn, schema_version_txn
+
 T = TypeVar("T")
-
-Migrations = tuple[tuple[int, tuple[str, ...]], ...]
-
-
-class Cursor(Protocol):
-    """The DB-API cursor surface the transaction functions use (Synapse's or sqlite3's)."""
-
-    def execute(self, sql: str, parameters: Sequence[Any] = ...) -> Any: ...
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-
-    @property
-    def rowcount(self) -> int: ...
 
 
 class Runner(Protocol):
@@ -33,27 +21,18 @@ class Runner(Protocol):
     def __call__(self, desc: str, func: Callable[..., T], *args: Any) -> Awaitable[T]: ...
 
 
-def migrate_schema_txn(txn: Cursor, version_table: str, migrations: Migrations) -> int:
-    """Apply the migrations newer than ``version_table`` records; return the version before."""
-    txn.execute(f"CREATE TABLE IF NOT EXISTS {version_table} (version INTEGER NOT NULL)")
-    txn.execute(f"SELECT version FROM {version_table}")  # noqa: S608 - a module constant
-    row = txn.fetchone()
-    if row is None:
-        txn.execute(f"INSERT INTO {version_table} (version) VALUES (0)")  # noqa: S608
-        current = 0
-    else:
-        current = int(row[0])
-    for number, statements in migrations:
-        if number <= current:
-            continue
-        for statement in statements:
-            txn.execute(statement)
-        txn.execute(f"UPDATE {version_table} SET version = ?", (number,))  # noqa: S608
-    return current
+class ModuleTables:
+    """Async access to one module's tables; ``prefix`` names its transactions in Synapse's logs."""
 
+    def __init__(self, run: Runner, schema: Schema, prefix: str) -> None:
+        self._run = run
+        self._schema = schema
+        self._prefix = prefix
 
-def schema_version_txn(txn: Cursor, version_table: str) -> int:
-    """The version ``version_table`` records (0 before the first migration)."""
-    txn.execute(f"SELECT version FROM {version_table}")  # noqa: S608 - a module constant
-    row = txn.fetchone()
-    return int(row[0]) if row else 0
+    async def migrate(self) -> int:
+        """Bring the schema to its latest version; returns the version it was at before."""
+        return await self._run(f"{self._prefix}_migrate", migrate_txn, self._schema)
+
+    async def schema_version(self) -> int:
+        return await self._run(f"{self._prefix}_schema_version", schema_version_txn,
+                               self._schema)

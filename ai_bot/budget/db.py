@@ -25,6 +25,8 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.pool
 
+from hearth.owned_tables import Schema, migrate_txn
+
 T = TypeVar("T")
 Dialect = Literal["sqlite", "postgres"]
 
@@ -62,6 +64,18 @@ class Txn:
         self._cursor.execute(self._sql(sql), tuple(params))
         return [tuple(row) for row in self._cursor.fetchall()]
 
+    # The DB-API cursor surface, so that ``hearth.owned_tables`` runs on this transaction too.
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
 
 class Database(ABC):
     """Runs a function inside one transaction, in a worker thread."""
@@ -76,6 +90,11 @@ class Database(ABC):
         """``fn`` in a transaction: committed when it returns, rolled back when it raises."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._transaction, fn)
+
+    async def migrate(self, schema: Schema) -> int:
+        """Bring ``schema`` to its latest version (safe on every start, from every worker)."""
+        return await self.run(lambda txn: migrate_txn(
+            txn, schema, concurrent_postgres=self.dialect == "postgres"))
 
     @abstractmethod
     def _transaction(self, fn: Callable[[Txn], T]) -> T: ...

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from hearth.ai_bot.budget.db import Database, Txn, open_database
-from hearth.ai_bot.budget.schema import migrate
+from hearth.ai_bot.budget.schema import SCHEMA
 from hearth.ai_bot.budget.types import (
     BudgetRefusal,
     Ledger,
@@ -99,7 +99,7 @@ class SqlLedger:
         """Connect and migrate the schema."""
         db = await open_database(url, workers)
         try:
-            await db.run(migrate)
+            await db.migrate(SCHEMA)
         except BaseException:
             await db.close()
             raise

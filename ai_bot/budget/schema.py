@@ -7,7 +7,7 @@ same statements run on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from hearth.ai_bot.budget.db import Txn
+from hearth.owned_tables import Schema
 
 # Running totals per budget bucket, held reservations included.
 _TOTALS = """
@@ -38,31 +38,12 @@ CREATE TABLE IF NOT EXISTS ai_budget_reservations (
     closed_ms BIGINT
 )"""
 
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+SCHEMA = Schema("ai_budget_schema_version", (
     (1, (
         _TOTALS,
         _RESERVATIONS,
         "CREATE INDEX IF NOT EXISTS ai_budget_reservations_state "
         "ON ai_budget_reservations (state, created_ms)",
     )),
-)
+))
 
-# Any constant unique to this schema: serialises migrations of processes starting together.
-_PG_LOCK = 0x68656172  # "hear"
-
-
-def migrate(txn: Txn) -> int:
-    """Bring the schema to the latest version; safe to run on every start, concurrently."""
-    if txn.dialect == "postgres":
-        txn.execute("SELECT pg_advisory_xact_lock(?)", (_PG_LOCK,))
-    txn.execute("CREATE TABLE IF NOT EXISTS ai_budget_schema_version (version INTEGER NOT NULL)")
-    row = txn.one("SELECT MAX(version) FROM ai_budget_schema_version")
-    current = int(row[0]) if row and row[0] is not None else 0
-    for version, statements in MIGRATIONS:
-        if version <= current:
-            continue
-        for statement in statements:
-            txn.execute(statement)
-        txn.execute("INSERT INTO ai_budget_schema_version (version) VALUES (?)", (version,))
-        current = version
-    return current

@@ -11,10 +11,11 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from hearth.ai_bot.llm.config import ConfigError, describe
 from hearth.ai_bot.llm.types import ModelInfo
+from hearth.configuration.errors import config_error
+from hearth.configuration.module_config import FrozenConfig, parse_module_config
 
 # OpenAI list prices in USD per million tokens (standard tier, uncached input), as published on
 # OpenAI's pricing and model pages in 2025 (checked 2025-06). Context windows and output caps
@@ -39,10 +40,8 @@ class UnknownModelError(LookupError):
     """A model name the catalogue has no entry for (so no price and no limits)."""
 
 
-class _Entry(BaseModel):
+class _Entry(FrozenConfig):
     """One catalogue entry in the config; every field optional so overrides can be partial."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     context_window: int | None = Field(default=None, gt=0)
     input_price_per_mtok: float | None = Field(default=None, ge=0)
@@ -69,20 +68,15 @@ class Catalogue:
         """Built-in models overlaid with the config's entries (new models need all prices)."""
         models = {info.name: info for info in DEFAULT_MODELS}
         for name, raw in (entries or {}).items():
-            try:
-                entry = _Entry.model_validate(dict(raw or {}))
-            except ValidationError as exc:
-                raise ConfigError(describe(exc, f"{path}.{name}")) from None
+            entry = parse_module_config(_Entry, raw, f"{path}.{name}")
             given = entry.model_dump(exclude_none=True)
             if name in models:
                 models[name] = dataclasses.replace(models[name], **given)
                 continue
             missing = [key for key in _REQUIRED if key not in given]
             if missing:
-                raise ConfigError(
-                    f"Error in configuration at '{path}.{name}': a model that is not built in "
-                    f"needs {', '.join(missing)}"
-                )
+                raise config_error(f"{path}.{name}", "a model that is not built in needs "
+                                   + ", ".join(missing))
             models[name] = ModelInfo(name=name, **given)
         return cls(models)
 

@@ -12,18 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
+
+# Synapse's ConfigError, the one config error of the project; named here for the model layer.
+from hearth.configuration.errors import ConfigError as ConfigError
+from hearth.configuration.module_config import FrozenConfig, parse_module_config
 
 
-class ConfigError(ValueError):
-    """A config problem, already phrased as one line that names the key."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TimeoutSettings(_Section):
+class TimeoutSettings(FrozenConfig):
     """How long to wait, in seconds, before a call counts as failed."""
 
     connect_s: float = Field(default=10.0, gt=0)
@@ -33,7 +29,7 @@ class TimeoutSettings(_Section):
     stall_s: float = Field(default=30.0, gt=0)
 
 
-class RetrySettings(_Section):
+class RetrySettings(FrozenConfig):
     """Retries of 429/5xx and connection failures, only before anything reached the user."""
 
     max_attempts: int = Field(default=4, ge=1, le=10)
@@ -43,7 +39,7 @@ class RetrySettings(_Section):
     max_retry_after_s: float = Field(default=60.0, ge=0)
 
 
-class EndpointSettings(_Section):
+class EndpointSettings(FrozenConfig):
     """One OpenAI-compatible endpoint (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp, LiteLLM)."""
 
     # None: OPENAI_BASE_URL, else https://api.openai.com/v1.
@@ -75,7 +71,7 @@ class EndpointSettings(_Section):
         return self.api_key
 
 
-class FallbackSettings(_Section):
+class FallbackSettings(FrozenConfig):
     """The model to use while the primary keeps failing (a circuit breaker decides)."""
 
     model: str | None = None
@@ -85,7 +81,7 @@ class FallbackSettings(_Section):
     open_s: float = Field(default=60.0, gt=0)
 
 
-class ModelSettings(_Section):
+class ModelSettings(FrozenConfig):
     """The ``model:`` section of the bot config."""
 
     default: str = "gpt-4o"
@@ -97,17 +93,4 @@ class ModelSettings(_Section):
     @classmethod
     def parse(cls, raw: Mapping[str, Any] | None, path: str = "model") -> ModelSettings:
         """Validate the raw mapping from the bot config, naming the key on error."""
-        try:
-            return cls.model_validate(dict(raw or {}))
-        except ValidationError as exc:
-            raise ConfigError(describe(exc, path)) from None
-
-
-def describe(error: ValidationError, path: str) -> str:
-    """The first problem as one line: where (full key path), what is expected, what was given."""
-    first = error.errors()[0]
-    key = ".".join([path, *(str(part) for part in first["loc"])])
-    if first["type"] == "extra_forbidden":
-        return f"Error in configuration at '{key}': unknown setting"
-    message = first["msg"].removeprefix("Value error, ")
-    return f"Error in configuration at '{key}': {message} (got {first.get('input')!r})"
+        return parse_module_config(cls, raw, path)

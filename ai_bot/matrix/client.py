@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from nio import MegolmEvent, RoomSendResponse
+from nio import JoinResponse, MegolmEvent, RoomSendResponse, SyncError
 from nio.client.async_client import AsyncClient, AsyncClientConfig
 from nio.exceptions import EncryptionError, LocalProtocolError
 
+from hearth.ai_bot.matrix.errors import MatrixError, RateLimited, SendFailed
 from hearth.ai_bot.provision import Credentials
 from hearth.ai_bot.render import markdown_to_html
 from hearth.ai_bot.routing import NOTICE_KEY
-from hearth.ai_bot.streaming.scheduler import RateLimited, SendFailed
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +38,6 @@ V1 = "/_matrix/client/v1"
 
 def q(value: str) -> str:
     return quote(value, safe="")
-
-
-class MatrixError(Exception):
-    """A refused or failed client-server call."""
-
-    def __init__(self, status: int, errcode: str, message: str, retry_after_ms: int = 0) -> None:
-        super().__init__(f"HTTP {status} {errcode}: {message}")
-        self.status = status
-        self.errcode = errcode
-        self.retry_after_ms = retry_after_ms
 
 
 def build_nio_client(homeserver: str, credentials: Credentials, store_dir: Path,
@@ -76,6 +66,13 @@ class MatrixClient:
     @property
     def user_id(self) -> str:
         return str(self.nio.user_id)
+
+    def display_name(self, room_id: str, user_id: str) -> str:
+        """The user's display name in the room as synced (the user ID when unknown)."""
+        room = self.nio.rooms.get(room_id)
+        if room is not None and user_id in room.users:
+            return str(room.users[user_id].display_name or user_id)
+        return user_id
 
     # -- raw requests --------------------------------------------------------------------
 
@@ -167,6 +164,26 @@ class MatrixClient:
         except Exception as exc:
             logger.debug("reaction failed: %s", exc)
 
+    # -- membership and sync ------------------------------------------------------------
+
+    async def join_room(self, room_id: str) -> bool:
+        """Join (accepting an invite); False when the homeserver refused or was unreachable."""
+        result = await self.nio.join(room_id)
+        return isinstance(result, JoinResponse)
+
+    async def leave_room(self, room_id: str, reason: str) -> None:
+        """Leave (or decline an invite), saying why."""
+        await self.request("POST", f"{V3}/rooms/{q(room_id)}/leave", {"reason": reason})
+
+    async def sync_once(self, first: bool) -> None:
+        """One sync (the first at once with full state, later ones long-polling); raises
+        MatrixError when the homeserver refuses it. nio fires the event callbacks."""
+        response = await self.nio.sync(timeout=0 if first else 30_000,
+                                       full_state=first or None)
+        if isinstance(response, SyncError):
+            raise MatrixError(0, str(response.status_code or ""),
+                              f"sync refused: {response.message}")
+
     # -- room account data (the bot's per-room settings) ---------------------------------
 
     async def get_room_data(self, room_id: str, kind: str) -> dict[str, Any] | None:
@@ -205,35 +222,29 @@ class MatrixClient:
 
     async def recent_events(self, room_id: str, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` recent timeline events, oldest first, decrypted where possible."""
+        events = await self._pages(f"{V3}/rooms/{q(room_id)}/messages", "end", limit)
+        return [self.decrypt(e, room_id) for e in reversed(events)]
+
+    async def _pages(self, path: str, next_key: str, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` events of a paginated listing, newest first (``dir=b``)."""
         events: list[dict[str, Any]] = []
         token: str | None = None
         while len(events) < limit:
             query: dict[str, Any] = {"dir": "b", "limit": min(100, limit - len(events))}
             if token:
                 query["from"] = token
-            page = await self.request("GET", f"{V3}/rooms/{q(room_id)}/messages", query=query)
+            page = await self.request("GET", path, query=query)
             chunk = page.get("chunk", [])
             events.extend(chunk)
-            token = page.get("end")
+            token = page.get(next_key)
             if not chunk or not token:
                 break
-        return [self.decrypt(e, room_id) for e in reversed(events)]
+        return events
 
     async def thread_events(self, room_id: str, root: str, limit: int) -> list[dict[str, Any]]:
         """Events of a thread (without its root), oldest first."""
-        events: list[dict[str, Any]] = []
-        token: str | None = None
-        while len(events) < limit:
-            query: dict[str, Any] = {"dir": "b", "limit": min(100, limit - len(events))}
-            if token:
-                query["from"] = token
-            page = await self.request(
-                "GET", f"{V1}/rooms/{q(room_id)}/relations/{q(root)}/m.thread", query=query)
-            chunk = page.get("chunk", [])
-            events.extend(chunk)
-            token = page.get("next_batch")
-            if not chunk or not token:
-                break
+        events = await self._pages(f"{V1}/rooms/{q(room_id)}/relations/{q(root)}/m.thread",
+                                   "next_batch", limit)
         # Edits of thread messages relate to those messages, not to the root: fetch them too.
         edits: list[dict[str, Any]] = []
         for event in events:

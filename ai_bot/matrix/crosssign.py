@@ -26,7 +26,8 @@ from typing import Any
 
 import vodozemac
 
-from hearth.ai_bot.matrix.client import V3, MatrixClient, MatrixError
+from hearth.ai_bot.matrix.client import V3, MatrixClient
+from hearth.ai_bot.matrix.errors import MatrixError
 
 logger = logging.getLogger(__name__)
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from hearth.ai_bot import strings
+from hearth.ai_bot.matrix.errors import RateLimited, SendFailed
+from hearth.ai_bot.matrix.protocols import Sender
 from hearth.ai_bot.streaming.content import (
     edit_content,
     fit_content,
@@ -39,28 +41,6 @@ from hearth.ai_bot.streaming.content import (
 logger = logging.getLogger(__name__)
 
 SendKind = Literal["first", "edit", "final"]
-
-
-class RateLimited(Exception):
-    """The homeserver answered 429 M_LIMIT_EXCEEDED."""
-
-    def __init__(self, retry_after_ms: int) -> None:
-        super().__init__(f"rate limited for {retry_after_ms} ms")
-        self.retry_after_ms = retry_after_ms
-
-
-class SendFailed(Exception):
-    """A send failed; ``retryable`` for network errors and 5xx."""
-
-    def __init__(self, message: str, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
-class Sender(Protocol):
-    """Sends one room event and returns its event ID (raises RateLimited or SendFailed)."""
-
-    async def send_message(self, room_id: str, content: dict[str, Any], txn_id: str) -> str: ...
 
 
 class Observer(Protocol):
@@ -90,8 +70,8 @@ class NullObserver:
 
 
 @dataclass(frozen=True)
-class Policy:
-    """Cadence and limits (see ``StreamingConfig``)."""
+class EditCadence:
+    """How often and how much the scheduler may send (see ``StreamingConfig``)."""
 
     min_interval_s: float = 0.8
     edits_per_second: float = 8.0
@@ -153,7 +133,7 @@ class LiveAnswer:
         current = self.segments[-1]
         current.text += text
         self.updates += 1
-        limit = self.scheduler.policy.max_body_bytes
+        limit = self.scheduler.cadence.max_body_bytes
         while len(current.text.encode("utf-8")) > limit:
             head, tail = split_for_size(current.text, limit)
             current.text, current.sealed = head, True
@@ -221,18 +201,18 @@ class EditScheduler:
     """Coalesces the edits of every live answer of one bot account."""
 
     def __init__(
-        self, sender: Sender, policy: Policy = Policy(), *, clock: Clock | None = None,
+        self, sender: Sender, cadence: EditCadence = EditCadence(), *, clock: Clock | None = None,
         observer: Observer | None = None, instance: str | None = None,
     ) -> None:
         self.sender = sender
-        self.policy = policy
+        self.cadence = cadence
         self.clock = clock or MonotonicClock()
         self.observer: Observer = observer or NullObserver()
         self.instance = instance or f"{int(time.time() * 1000):x}"
         self.answers: list[LiveAnswer] = []
         self.paused_until = 0.0
         self.backoff = 1.0
-        self.tokens = policy.edits_per_second
+        self.tokens = cadence.edits_per_second
         self._refilled_at = self.clock.now()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -257,10 +237,10 @@ class EditScheduler:
     def interval(self) -> float:
         """Seconds between two edits of one answer, given how many answers share the budget."""
         live = sum(1 for a in self.answers if not a.finished) or 1
-        return max(self.policy.min_interval_s, live / self.policy.edits_per_second) * self.backoff
+        return max(self.cadence.min_interval_s, live / self.cadence.edits_per_second) * self.backoff
 
     def _refill(self, now: float) -> None:
-        rate = self.policy.edits_per_second
+        rate = self.cadence.edits_per_second
         self.tokens = min(rate, self.tokens + (now - self._refilled_at) * rate)
         self._refilled_at = now
 
@@ -284,22 +264,23 @@ class EditScheduler:
             return None
         return _Action(answer, last, "edit", False)
 
-    def due(self) -> list[_Action]:
-        """What may be sent now: priority sends first, then edits, oldest first."""
+    def take_due(self) -> list[_Action]:
+        """What may be sent now (priority sends first, then edits, oldest first); the sends
+        chosen use up their tokens of the edit budget."""
         now = self.clock.now()
         if now < self.paused_until:
             return []
         self._refill(now)
         actions = [a for a in (self._action(x, now) for x in self.answers) if a is not None]
         actions.sort(key=lambda a: (not a.priority, a.answer.last_sent_at))
-        room = self.policy.max_concurrent - sum(1 for a in self.answers if a.in_flight)
+        room = self.cadence.max_concurrent - sum(1 for a in self.answers if a.in_flight)
         chosen: list[_Action] = []
         for action in actions:
             if len(chosen) >= room:
                 break
             if not action.priority and self.tokens < 1:
                 continue
-            self.tokens = max(self.tokens - 1, -self.policy.edits_per_second)
+            self.tokens = max(self.tokens - 1, -self.cadence.edits_per_second)
             chosen.append(action)
         return chosen
 
@@ -318,7 +299,7 @@ class EditScheduler:
             shown = answer.visible(last)
             if not answer.finished and last.event_id and shown.strip() and shown != last.sent:
                 times.append(max(answer.last_sent_at + self.interval(),
-                                 now + (1 - self.tokens) / self.policy.edits_per_second))
+                                 now + (1 - self.tokens) / self.cadence.edits_per_second))
         return min(times) if times else None
 
     # -- sending -------------------------------------------------------------------------
@@ -326,7 +307,7 @@ class EditScheduler:
     def _content(self, action: _Action) -> dict[str, Any]:
         answer, segment = action.answer, action.segment
         text = segment.text if action.kind == "final" else answer.visible(segment)
-        msgtype = self.policy.msgtype
+        msgtype = self.cadence.msgtype
         if action.kind == "first":
             complete = segment.sealed or (answer.finished and segment is answer.segments[-1])
             return fit_content(message_content(text, answer.relation, msgtype=msgtype,
@@ -384,7 +365,7 @@ class EditScheduler:
         now = self.clock.now()
         answer.failures += 1
         gave_up = not retryable or (
-            action.priority and now - answer.started_at > self.policy.final_retry_deadline_s
+            action.priority and now - answer.started_at > self.cadence.final_retry_deadline_s
         )
         if not action.priority and not retryable:
             # A live edit the server refuses is skipped; the final edit will carry the text.
@@ -412,7 +393,7 @@ class EditScheduler:
 
     def tick(self) -> int:
         """Start every send that is due now; returns how many were started."""
-        actions = self.due()
+        actions = self.take_due()
         for action in actions:
             action.answer.in_flight = True
             task = asyncio.get_running_loop().create_task(self._send(action))

@@ -17,6 +17,19 @@ from hearth.ai_bot.routing import Conversation, strip_reply_fallback
 from hearth.ai_bot.tools.registry import ToolContext, ToolError, ToolRegistry
 
 
+def _param(kind: str, description: str, **limits: Any) -> dict[str, Any]:
+    """One parameter's JSON schema."""
+    return {"type": kind, "description": description, **limits}
+
+
+def _object(required: tuple[str, ...] = (), **properties: dict[str, Any]) -> dict[str, Any]:
+    """A tool's parameters as the JSON-schema object the model sees."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
 async def visible_since(context: ToolContext) -> int:
     """The earliest server timestamp the asking user may read in this room."""
     since = await user_visible_since(context.reader, context.room_id, context.user_id)
@@ -46,15 +59,11 @@ class SearchRoomHistory:
         name="search_room_history",
         description="Search this room's message history for messages containing all the words "
         "of a query (case-insensitive). Returns matching messages, newest first.",
-        parameters={
-            "type": "object",
-            "properties": {
-                "query": {"type": "string", "description": "words to look for"},
-                "limit": {"type": "integer", "minimum": 1, "maximum": 50,
-                          "description": "how many matches at most (default 10)"},
-            },
-            "required": ["query"],
-        },
+        parameters=_object(
+            ("query",), query=_param("string", "words to look for"),
+            limit=_param("integer", "how many matches at most (default 10)",
+                         minimum=1, maximum=50),
+        ),
     )
 
     def __init__(self, scan_events: int) -> None:
@@ -80,14 +89,10 @@ class ReadMessage:
         name="read_message",
         description="Read one message of this room by its event ID; with thread=true, read "
         "the whole thread that starts at that message.",
-        parameters={
-            "type": "object",
-            "properties": {
-                "event_id": {"type": "string", "description": "the message's event ID ($...)"},
-                "thread": {"type": "boolean", "description": "read the thread it starts"},
-            },
-            "required": ["event_id"],
-        },
+        parameters=_object(
+            ("event_id",), event_id=_param("string", "the message's event ID ($...)"),
+            thread=_param("boolean", "read the thread it starts"),
+        ),
     )
 
     async def run(self, args: Mapping[str, Any], context: ToolContext) -> str:
@@ -110,7 +115,7 @@ class ListMembers:
     spec = ToolSpec(
         name="list_members",
         description="List the people who are members of this room (display name and user ID).",
-        parameters={"type": "object", "properties": {}},
+        parameters=_object(),
     )
 
     async def run(self, args: Mapping[str, Any], context: ToolContext) -> str:
@@ -124,10 +129,7 @@ class CurrentDateTime:
     spec = ToolSpec(
         name="current_datetime",
         description="The current date and time, in UTC or in a given IANA time zone.",
-        parameters={
-            "type": "object",
-            "properties": {"timezone": {"type": "string", "description": "e.g. Europe/Paris"}},
-        },
+        parameters=_object(timezone=_param("string", "e.g. Europe/Paris")),
     )
 
     async def run(self, args: Mapping[str, Any], context: ToolContext) -> str:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from bench.matrix import Client, Endpoint
 from bench.options import Options
-from bench.scenarios import register
 from bench.scenarios.base import Metric, Sample, Scenario, latency_metrics
+from bench.scenarios.registry import register
 from bench.stats import split
 
 SYNC_TIMEOUT_MS = 30_000

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from bench.matrix import Client, Endpoint
 from bench.options import Options
-from bench.scenarios import register
 from bench.scenarios.base import Metric, Sample, Scenario, latency_metrics
+from bench.scenarios.registry import register
 from bench.stats import split
 
 

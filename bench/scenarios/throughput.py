@@ -10,8 +10,8 @@ import aiohttp
 
 from bench.matrix import Client, Endpoint, MatrixError
 from bench.options import Options
-from bench.scenarios import register
 from bench.scenarios.base import Metric, Sample, Scenario, latency_metrics, rate
+from bench.scenarios.registry import register
 
 FAILURE_PAUSE_S = 0.05
 

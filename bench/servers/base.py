@@ -15,6 +15,7 @@ import yaml
 
 from bench import procs
 from bench.postgres import Database
+from devtools.processes import stop_process
 
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 60.0
@@ -85,13 +86,7 @@ class ServerProcess(ABC):
         if process is None:
             return
         started = {(p.pid, p.started_at) for p in procs.tree([process.pid])}
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, STOP_TIMEOUT_S)
         # Whatever it had started and left behind (a Synapse whose supervisor died) goes too.
         alive = {(p.pid, p.started_at) for p in procs.snapshot().values()}
         for pid, _ in started & alive:

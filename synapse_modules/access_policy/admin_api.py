@@ -18,8 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from synapse.api.errors import Codes, NotFoundError, SynapseError
-from synapse.http.server import DirectServeJsonResource
-from synapse.http.site import SynapseRequest
 from synapse.module_api import ModuleApi
 from synapse.types import UserID
 
@@ -27,6 +25,7 @@ from hearth.synapse_modules.access_policy.metrics import ROLE_CHANGES
 from hearth.synapse_modules.access_policy.policy import Policy
 from hearth.synapse_modules.access_policy.resolver import RoleResolver
 from hearth.synapse_modules.access_policy.store import SOURCE_ADMIN, Assignment, PolicyStore
+from hearth.synapse_modules.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 
 PREFIX = "/_synapse/client/hearth/v1/admin/roles"
 DEFAULT_LIMIT = 100

@@ -22,13 +22,12 @@ from typing import Any, Literal, TypeVar
 
 from synapse.api.errors import Codes, LimitExceededError, SynapseError
 from synapse.events import EventBase
-from synapse.logging.context import make_deferred_yieldable
 from synapse.module_api import NOT_SPAM, ModuleApi
 from synapse.types import JsonDict
 
 from hearth.synapse_modules.access_policy import decisions, runtime
 from hearth.synapse_modules.access_policy.admin_api import PREFIX, RolesAdminResource
-from hearth.synapse_modules.access_policy.config import AccessPolicyConfig, ConfigError
+from hearth.synapse_modules.access_policy.config import AccessPolicyConfig
 from hearth.synapse_modules.access_policy.decisions import Decision
 from hearth.synapse_modules.access_policy.metrics import RATE_LIMITED, REFUSALS, USERS_PER_ROLE
 from hearth.synapse_modules.access_policy.policy import Role
@@ -40,6 +39,8 @@ from hearth.synapse_modules.access_policy.store import (
     Assignment,
     PolicyStore,
 )
+from hearth.synapse_modules.synapse_compat import check_supported
+from hearth.synapse_modules.synapse_compat.context import make_deferred_yieldable
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +103,8 @@ class AccessPolicyModule:
     @staticmethod
     def parse_config(config: dict[str, Any]) -> AccessPolicyConfig:
         """Called by Synapse before ``__init__``; a bad config or policy stops the start."""
-        from synapse.config._base import ConfigError as SynapseConfigError
-
-        try:
-            return AccessPolicyConfig.parse(config)
-        except ConfigError as exc:
-            raise SynapseConfigError(str(exc)) from None
+        check_supported("access_policy")
+        return AccessPolicyConfig.parse(config)
 
     # --- background: schema, cross-process invalidation, gauges ----------------------------
 

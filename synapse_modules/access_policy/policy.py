@@ -22,12 +22,13 @@ from typing import Any, TypeVar
 
 import yaml
 
+from hearth.configuration.types import ROLE_NAME
+
 T = TypeVar("T")
 
 LIMITERS = ("messages", "joins", "invites", "media_uploads", "ai_requests")
 SIZE = re.compile(r"^(\d+)\s*([KMG]?)B?$", re.IGNORECASE)
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
-ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 
 class PolicyError(ValueError):
@@ -424,7 +425,7 @@ def parse_policy(raw: Any) -> Policy:
     if not isinstance(raw_roles, Mapping) or not raw_roles:
         raise PolicyError("roles", _got(raw_roles, "a mapping of role names to roles"))
     for name in raw_roles:
-        if not isinstance(name, str) or not ROLE_NAME.match(name):
+        if not isinstance(name, str) or not ROLE_NAME.fullmatch(name):
             raise PolicyError(f"roles.{name}", _got(name, "a role name of lowercase letters, "
                                                           "digits, '_' or '-'"))
     roles = {name: _role(name, _resolve_extends(raw_roles, name, ())) for name in raw_roles}

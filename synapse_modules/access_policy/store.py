@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hearth.synapse_modules.owned_tables import Cursor, Runner, migrate_schema_txn
-from hearth.synapse_modules.owned_tables import schema_version_txn as owned_schema_version_txn
+from hearth.owned_tables import Cursor, Schema
+from hearth.synapse_modules.owned_tables import ModuleTables, Runner
+from hearth.synapse_modules.synapse_compat.tables import count_users_by_role_txn, media_bytes_txn
 
 VERSION_COUNTER = "assignments_version"
 
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+SCHEMA = Schema("hearth_policy_schema_version", (
     (1, (
         """CREATE TABLE IF NOT EXISTS hearth_policy_assignments (
             user_id TEXT NOT NULL PRIMARY KEY,
@@ -38,8 +39,8 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         """INSERT INTO hearth_policy_counters (name, value) VALUES ('assignments_version', 0)
             ON CONFLICT (name) DO NOTHING""",
     )),
-)
-LATEST = MIGRATIONS[-1][0]
+))
+LATEST = SCHEMA.latest
 
 SOURCE_ADMIN = "admin"
 SOURCE_RULE = "registration_rule"
@@ -70,15 +71,6 @@ class UserCounts:
 
 
 # --- transaction functions (plain SQL, unit-tested on sqlite3) ---------------------------
-
-
-def migrate_txn(txn: Cursor) -> int:
-    """Bring the schema to ``LATEST``; returns the version it was at before."""
-    return migrate_schema_txn(txn, "hearth_policy_schema_version", MIGRATIONS)
-
-
-def schema_version_txn(txn: Cursor) -> int:
-    return owned_schema_version_txn(txn, "hearth_policy_schema_version")
 
 
 def get_version_txn(txn: Cursor) -> int:
@@ -150,47 +142,14 @@ def revoke_txn(txn: Cursor, user_id: str) -> tuple[Assignment | None, int]:
 
 def count_users_txn(txn: Cursor) -> UserCounts:
     """Active (not deactivated) local users by stored role, and those with none."""
-    txn.execute(
-        "SELECT a.role, COUNT(*) FROM hearth_policy_assignments a "
-        "JOIN users u ON u.name = a.user_id WHERE u.deactivated = 0 GROUP BY a.role"
-    )
-    assigned = {str(role): int(count) for role, count in txn.fetchall()}
-    txn.execute(
-        "SELECT u.is_guest, COUNT(*) FROM users u WHERE u.deactivated = 0 AND NOT EXISTS "
-        "(SELECT 1 FROM hearth_policy_assignments a WHERE a.user_id = u.name) "
-        "GROUP BY u.is_guest"
-    )
-    members = guests = 0
-    for is_guest, count in txn.fetchall():
-        if is_guest:
-            guests += int(count)
-        else:
-            members += int(count)
-    return UserCounts(assigned, members, guests)
+    return UserCounts(*count_users_by_role_txn(txn, "hearth_policy_assignments"))
 
 
-def media_bytes_txn(txn: Cursor, user_id: str) -> int:
-    """Bytes of media the user has uploaded and that are still stored (Synapse's table)."""
-    txn.execute(
-        "SELECT COALESCE(SUM(media_length), 0) FROM local_media_repository "
-        "WHERE user_id = ? AND url_cache IS NULL",
-        (user_id,),
-    )
-    row = txn.fetchone()
-    return int(row[0]) if row else 0
-
-
-class PolicyStore:
+class PolicyStore(ModuleTables):
     """Async access to the tables, through Synapse's database pool."""
 
     def __init__(self, run: Runner) -> None:
-        self._run = run
-
-    async def migrate(self) -> int:
-        return await self._run("hearth_policy_migrate", migrate_txn)
-
-    async def schema_version(self) -> int:
-        return await self._run("hearth_policy_schema_version", schema_version_txn)
+        super().__init__(run, SCHEMA, "hearth_policy")
 
     async def get_version(self) -> int:
         return await self._run("hearth_policy_get_version", get_version_txn)

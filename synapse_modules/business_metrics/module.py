@@ -8,9 +8,9 @@ from typing import Any
 
 from synapse.events import EventBase
 from synapse.module_api import ModuleApi
-from synapse.storage.database import LoggingTransaction
 from synapse.types import StateMap
 
+from hearth.owned_tables import Cursor
 from hearth.synapse_modules.business_metrics.classify import message_kind
 from hearth.synapse_modules.business_metrics.config import BusinessMetricsConfig
 from hearth.synapse_modules.business_metrics.metrics import (
@@ -19,6 +19,8 @@ from hearth.synapse_modules.business_metrics.metrics import (
     REGISTRATIONS,
     ROOMS_CREATED,
 )
+from hearth.synapse_modules.synapse_compat import check_supported
+from hearth.synapse_modules.synapse_compat.tables import active_users_since_txn
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class BusinessMetricsModule:
     @staticmethod
     def parse_config(config: dict[str, Any]) -> BusinessMetricsConfig:
         """Called by Synapse before ``__init__``; a bad value stops the start."""
+        check_supported("business_metrics")
         return BusinessMetricsConfig.parse(config)
 
     async def on_new_event(self, event: EventBase, state_events: StateMap[EventBase]) -> None:
@@ -77,13 +80,6 @@ class BusinessMetricsModule:
             ACTIVE_USERS.labels(self._config.server_name, window).set(count)
 
 
-def _count_active_users_txn(txn: LoggingTransaction, now_ms: int) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for window, span in WINDOWS_MS.items():
-        txn.execute(
-            "SELECT COUNT(DISTINCT user_id) FROM user_ips WHERE last_seen > ?",
-            (now_ms - span,),
-        )
-        row = txn.fetchone()
-        counts[window] = int(row[0]) if row else 0
-    return counts
+def _count_active_users_txn(txn: Cursor, now_ms: int) -> dict[str, int]:
+    return {window: active_users_since_txn(txn, now_ms - span)
+            for window, span in WINDOWS_MS.items()}

@@ -33,9 +33,15 @@ from synapse.types import StateMap
 from twisted.internet.defer import CancelledError
 
 from hearth.synapse_modules.content_guard.config import ContentGuardConfig
-from hearth.synapse_modules.content_guard.guard import Rewrite, Verdict, check_message, plain_json
+from hearth.synapse_modules.content_guard.message_verdict import (
+    Rewrite,
+    Verdict,
+    check_message,
+    plain_json,
+)
 from hearth.synapse_modules.content_guard.metrics import REFUSED, SANITISED
 from hearth.synapse_modules.content_guard.validate import Problem
+from hearth.synapse_modules.synapse_compat import check_supported
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +60,7 @@ class ContentGuardModule:
     @staticmethod
     def parse_config(config: dict[str, Any]) -> ContentGuardConfig:
         """Called by Synapse before ``__init__``; a bad value stops the start."""
+        check_supported("content_guard")
         return ContentGuardConfig.parse(config)
 
     async def check_event_allowed(

@@ -26,15 +26,14 @@ from typing import Any
 from urllib.parse import unquote
 
 from synapse.api.errors import Codes, NotFoundError, SynapseError
-from synapse.http.server import DirectServeJsonResource
-from synapse.http.site import SynapseRequest
 from synapse.module_api import ModuleApi, parse_json_object_from_request
 
 from hearth.synapse_modules.login_security import totp
 from hearth.synapse_modules.login_security.addresses import IPNetwork, parse_address
+from hearth.synapse_modules.login_security.credentials import EnrolmentError, LoginGuard
 from hearth.synapse_modules.login_security.decisions import Refusal
 from hearth.synapse_modules.login_security.gate import client_address
-from hearth.synapse_modules.login_security.guard import EnrolmentError, LoginGuard
+from hearth.synapse_modules.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 
 logger = logging.getLogger(__name__)
 

@@ -18,11 +18,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from synapse.http.server import UnrecognizedRequestResource
-from twisted.web.resource import Resource
-
 from hearth.synapse_modules.login_security.addresses import IPNetwork, resolve_client_address
-from hearth.synapse_modules.login_security.requests import LoginRequest, Registry
+from hearth.synapse_modules.login_security.request_notes import LoginRequest, Registry
+from hearth.synapse_modules.synapse_compat.web import Resource, UnrecognizedRequestResource
 
 logger = logging.getLogger(__name__)
 

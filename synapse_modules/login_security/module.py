@@ -33,7 +33,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal, cast
 
 from synapse.api.errors import Codes, SynapseError
-from synapse.logging.context import current_context
 from synapse.module_api import NOT_SPAM, ModuleApi
 from synapse.types import JsonDict
 
@@ -44,15 +43,17 @@ from hearth.synapse_modules.login_security.api import (
     MfaApiResource,
     refusal_error,
 )
-from hearth.synapse_modules.login_security.config import ConfigError, LoginSecurityConfig
+from hearth.synapse_modules.login_security.config import LoginSecurityConfig
+from hearth.synapse_modules.login_security.credentials import LoginGuard
 from hearth.synapse_modules.login_security.decisions import MFA_FIELD, Outcome, Verdict
 from hearth.synapse_modules.login_security.gate import ClientAddressGate
-from hearth.synapse_modules.login_security.guard import LoginGuard
 from hearth.synapse_modules.login_security.page import PAGE_PATH, MfaPageResource
-from hearth.synapse_modules.login_security.passwords import check_password
-from hearth.synapse_modules.login_security.requests import LoginRequest, Registry
+from hearth.synapse_modules.login_security.request_notes import LoginRequest, Registry
 from hearth.synapse_modules.login_security.roles import RoleLookup
 from hearth.synapse_modules.login_security.store import LATEST, LoginStore
+from hearth.synapse_modules.synapse_compat import check_supported
+from hearth.synapse_modules.synapse_compat.context import current_request_record
+from hearth.synapse_modules.synapse_compat.password_hash import check_password
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +106,8 @@ class LoginSecurityModule:
     @staticmethod
     def parse_config(config: dict[str, Any]) -> LoginSecurityConfig:
         """Called by Synapse before ``__init__``; a bad value stops the start."""
-        from synapse.config._base import ConfigError as SynapseConfigError
-
-        try:
-            return LoginSecurityConfig.parse(config)
-        except ConfigError as exc:
-            raise SynapseConfigError(str(exc)) from None
+        check_supported("login_security")
+        return LoginSecurityConfig.parse(config)
 
     # --- schema and housekeeping -----------------------------------------------------------
 
@@ -147,12 +144,6 @@ class LoginSecurityModule:
 
     # --- per-request notes -----------------------------------------------------------------
 
-    @staticmethod
-    def _context_request() -> object | None:
-        """Synapse's record of the HTTP request being handled (one object per request)."""
-        request: object | None = getattr(current_context(), "request", None)
-        return request
-
     def _login_note(self, context_request: object | None) -> LoginRequest | None:
         request_id = getattr(context_request, "request_id", None)
         return self._logins.get(request_id) if isinstance(request_id, str) else None
@@ -176,7 +167,7 @@ class LoginSecurityModule:
 
     async def _check(self, username: str, password: Any, code: Any, with_code: bool
                      ) -> CheckerResult:
-        context_request = self._context_request()
+        context_request = current_request_record()
         note = self._login_note(context_request)
         user_id = username if username.startswith("@") else \
             self._api.get_qualified_user_id(username)
@@ -252,7 +243,7 @@ class LoginSecurityModule:
                                "again in a moment.", Codes.FORBIDDEN) from None
 
     async def _login_decision(self, user_id: str) -> Literal["NOT_SPAM"]:
-        context_request = self._context_request()
+        context_request = current_request_record()
         if context_request is None:
             raise SynapseError(403, "Your login could not be checked just now.",
                                Codes.FORBIDDEN)

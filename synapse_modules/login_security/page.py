@@ -20,15 +20,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from markupsafe import Markup
-from synapse.http.server import DirectServeHtmlResource
-from synapse.http.site import SynapseRequest
 from synapse.module_api import ModuleApi
 
 from hearth.synapse_modules.login_security import totp, web
 from hearth.synapse_modules.login_security.config import LoginSecurityConfig
+from hearth.synapse_modules.login_security.credentials import EnrolmentError, LoginGuard
 from hearth.synapse_modules.login_security.crypto import sign, verify_signature
 from hearth.synapse_modules.login_security.gate import client_address
-from hearth.synapse_modules.login_security.guard import EnrolmentError, LoginGuard
+from hearth.synapse_modules.synapse_compat.web import DirectServeHtmlResource, SynapseRequest
 from hearth.synapse_modules.web_security import CSRF_FIELD, CsrfTokens
 
 logger = logging.getLogger(__name__)

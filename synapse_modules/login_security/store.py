@@ -18,14 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hearth.owned_tables import Cursor, Schema
 from hearth.synapse_modules.login_security.lockout import Counter, LockoutRule, after_failure
-from hearth.synapse_modules.owned_tables import Cursor, Runner, migrate_schema_txn
-from hearth.synapse_modules.owned_tables import schema_version_txn as owned_schema_version_txn
+from hearth.synapse_modules.owned_tables import ModuleTables, Runner
+from hearth.synapse_modules.synapse_compat.tables import find_user_txn
 
 ACCOUNT = "account"
 ADDRESS = "address"
 
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+SCHEMA = Schema("hearth_login_schema_version", (
     (1, (
         """CREATE TABLE IF NOT EXISTS hearth_login_failures (
             scope TEXT NOT NULL,
@@ -57,8 +58,8 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             started_ts BIGINT NOT NULL
         )""",
     )),
-)
-LATEST = MIGRATIONS[-1][0]
+))
+LATEST = SCHEMA.latest
 
 
 @dataclass(frozen=True)
@@ -77,32 +78,6 @@ class TotpRow:
 
 
 # --- transaction functions (plain SQL, unit-tested on sqlite3) ---------------------------
-
-
-def migrate_txn(txn: Cursor) -> int:
-    """Bring the schema to ``LATEST``; returns the version it was at before."""
-    return migrate_schema_txn(txn, "hearth_login_schema_version", MIGRATIONS)
-
-
-def schema_version_txn(txn: Cursor) -> int:
-    return owned_schema_version_txn(txn, "hearth_login_schema_version")
-
-
-def find_user_txn(txn: Cursor, user_id: str) -> tuple[str, str | None] | None:
-    """(canonical user ID, password hash) as Synapse finds them at login, or None.
-
-    Like Synapse's ``_find_user_id_and_pwd_hash``: case-insensitive; an exact match wins;
-    several inexact matches are ambiguous (None).
-    """
-    txn.execute("SELECT name, password_hash FROM users WHERE lower(name) = lower(?)",
-                (user_id,))
-    rows = [(str(r[0]), r[1]) for r in txn.fetchall()]
-    for name, password_hash in rows:
-        if name == user_id:
-            return name, password_hash
-    if len(rows) == 1:
-        return rows[0]
-    return None
 
 
 def _counter(row: Sequence[Any] | None) -> Counter | None:
@@ -239,17 +214,11 @@ def start_grace_txn(txn: Cursor, user_id: str, now_ms: int) -> int:
     return started if started is not None else now_ms
 
 
-class LoginStore:
+class LoginStore(ModuleTables):
     """Async access to the tables, through Synapse's database pool."""
 
     def __init__(self, run: Runner) -> None:
-        self._run = run
-
-    async def migrate(self) -> int:
-        return await self._run("hearth_login_migrate", migrate_txn)
-
-    async def schema_version(self) -> int:
-        return await self._run("hearth_login_schema_version", schema_version_txn)
+        super().__init__(run, SCHEMA, "hearth_login")
 
     async def find_user(self, user_id: str) -> tuple[str, str | None] | None:
         return await self._run("hearth_login_find_user", find_user_txn, user_id)

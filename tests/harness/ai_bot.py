@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +15,12 @@ import yaml
 from mautrix.api import Method
 from mautrix.types import EventType, RoomID, StateEvent, StrippedStateEvent, UserID
 
+from devtools.fake_openai import Fail, FakeOpenAI, Reply
+from devtools.processes import stop_process
 from hearth.settings import deep_merge
+from tests.harness.calls import eventually, seg
 from tests.harness.clients import User
+from tests.harness.processes import launch
 from tests.harness.server import Homeserver
 from tests.harness.sync import SyncWatcher, room_timeline
 
@@ -72,39 +74,18 @@ class BotProcess:
     def start(self, timeout: float = 60.0) -> None:
         self.output = []
         env = {**os.environ, "OPENAI_API_KEY": "test-key"}
-        self.process = subprocess.Popen(
+        self.process, ready = launch(
             [sys.executable, "-m", "hearth.ai_bot", "--config", str(self.config_file)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            stdin=subprocess.DEVNULL, env=env,
-        )
-        ready = threading.Event()
-
-        def pump() -> None:
-            assert self.process is not None and self.process.stdout is not None
-            for line in self.process.stdout:
-                self.output.append(line.rstrip("\n"))
-                if line.startswith("ai bot ready"):
-                    ready.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not ready.wait(0.2):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the bot did not start:\n" + "\n".join(self.output[-40:]))
+            "ai bot ready", self.output, timeout, env)
+        if not ready:
+            self.stop()
+            raise RuntimeError("the bot did not start:\n" + "\n".join(self.output[-40:]))
 
     def stop(self) -> int | None:
         """SIGTERM, then (after 30 s) SIGKILL; the exit status (None if not running)."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        status = self.process.returncode
+        status = stop_process(self.process, 30)
         self.process = None
         return status
 
@@ -121,10 +102,33 @@ def bot_user_id(server: Homeserver) -> str:
     return f"@{BOT_LOCALPART}:{server.server_name}"
 
 
+async def dm_ready(user: User, bot: str, fake_model: FakeOpenAI, *script: Reply | Fail
+                   ) -> tuple[RoomID, SyncWatcher]:
+    """A direct chat with the bot, a watcher of ``user``'s sync primed past its history, and
+    the model reset to play ``script``: where most bot tests start."""
+    room_id = await dm_with_bot(user, bot)
+    watcher = SyncWatcher(user.client)
+    await watcher.prime()
+    fake_model.reset()
+    fake_model.push(*script)
+    return room_id, watcher
+
+
+async def group_ready(owner: User, member: User, bot: str, fake_model: FakeOpenAI,
+                      *script: Reply | Fail) -> RoomID:
+    """A room ``owner`` made with ``member`` and the bot, once both have joined, and the model
+    reset to play ``script``: where the group-room bot tests start."""
+    room_id = await owner.client.create_room(invitees=[UserID(bot), UserID(member.user_id)])
+    await member.client.join_room(room_id)
+    await eventually(lambda: owner.client.get_joined_members(room_id),
+                     lambda members: bot in members, timeout=30, what="the bot joining")
+    fake_model.reset()
+    fake_model.push(*script)
+    return room_id
+
+
 async def dm_with_bot(user: User, bot: str, encrypted: bool = False) -> RoomID:
     """A direct chat of ``user`` with the bot, once the bot has joined."""
-    from tests.harness.calls import eventually
-
     initial_state: list[StateEvent | StrippedStateEvent | dict[str, Any]] = []
     if encrypted:
         initial_state.append({"type": "m.room.encryption", "state_key": "",
@@ -241,11 +245,18 @@ async def watch_answer(
     return view
 
 
+async def watch_redone(watcher: SyncWatcher, room_id: str, bot: str, answer_id: str, *,
+                       prompt_id: str | None = None, timeout: float = 30.0) -> AnswerView:
+    """Follow the bot's edits of ``answer_id`` (and any new reply to ``prompt_id``) until a
+    final edit of ``answer_id``: an answer redone, or ended, in place."""
+    return await watch_answer(watcher, room_id, bot, prompt_id=prompt_id, answer_ids=(answer_id,),
+                              done=lambda view: bool(view.finals_of(answer_id)),
+                              timeout=timeout)
+
+
 async def shown_body(user: User, room_id: str, event_id: str) -> str:
     """The body a client shows for ``event_id`` now: its latest edit's, as the server bundles
     it, else its own."""
-    from tests.harness.calls import seg
-
     event = await user.raw(Method.GET, f"/_matrix/client/v3/rooms/{seg(room_id)}/event/"
                                        f"{seg(event_id)}")
     edit = ((event.get("unsigned") or {}).get("m.relations") or {}).get("m.replace")

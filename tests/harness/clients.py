@@ -10,6 +10,7 @@ import aiohttp
 from mautrix.api import HTTPAPI, Method, PathBuilder
 from mautrix.client import ClientAPI
 from mautrix.errors import MatrixRequestError
+from mautrix.types import RoomCreatePreset, UserID
 
 from hearth.synapse_admin import register_user
 from tests.harness.server import Homeserver
@@ -64,4 +65,15 @@ class ClientFactory:
             await session.close()
 
 
-__all__ = ["ClientFactory", "MatrixRequestError", "Method", "User"]
+async def private_room_of_two(clients: ClientFactory) -> tuple[str, User, User]:
+    """Fresh Alice and Bob in a private room Alice made and Bob joined: (room, Alice, Bob)."""
+    alice = await clients.user("alice")
+    bob = await clients.user("bob")
+    room_id = await alice.client.create_room(
+        preset=RoomCreatePreset.PRIVATE, invitees=[UserID(bob.user_id)]
+    )
+    await bob.client.join_room(room_id, max_retries=0)
+    return room_id, alice, bob
+
+
+__all__ = ["ClientFactory", "MatrixRequestError", "Method", "User", "private_room_of_two"]

@@ -6,8 +6,10 @@ import re
 import secrets
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import psycopg2
@@ -127,8 +129,9 @@ async def metrics(server: Homeserver) -> str:
         return (await http.get(server.metrics_url)).text
 
 
-def database_execute(server: Homeserver, sql: str, params: tuple[Any, ...]) -> int:
-    """Run one statement on the server's database (``?`` placeholders); rows changed."""
+@contextmanager
+def database_cursor(server: Homeserver) -> Iterator[tuple[Any, Literal["sqlite", "postgres"]]]:
+    """A cursor on the server's own database and its engine; committed when the block ends."""
     settings = dict(s.split("=", 1) for s in server.settings if s.startswith("database."))
     if settings.get("database.engine") == "postgres":
         conn = psycopg2.connect(host=settings["database.host"],
@@ -137,12 +140,23 @@ def database_execute(server: Homeserver, sql: str, params: tuple[Any, ...]) -> i
                                 dbname=settings["database.name"])
         try:
             with conn, conn.cursor() as cur:
-                cur.execute(sql.replace("?", "%s"), params)
-                return int(cur.rowcount)
+                yield cur, "postgres"
         finally:
             conn.close()
-    with sqlite3.connect(server.data_dir / "homeserver.db", timeout=30) as lite:
-        return int(lite.execute(sql, params).rowcount)
+        return
+    lite = sqlite3.connect(server.data_dir / "homeserver.db", timeout=30)
+    try:
+        with lite:
+            yield lite.cursor(), "sqlite"
+    finally:
+        lite.close()
+
+
+def database_execute(server: Homeserver, sql: str, params: tuple[Any, ...]) -> int:
+    """Run one statement on the server's database (``?`` placeholders); rows changed."""
+    with database_cursor(server) as (cur, engine):
+        cur.execute(sql.replace("?", "%s") if engine == "postgres" else sql, params)
+        return int(cur.rowcount)
 
 
 def page_field(html: str, name: str) -> str:

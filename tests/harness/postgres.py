@@ -1,68 +1,33 @@
-"""Throw-away PostgreSQL databases with the C collation Synapse insists on."""
+"""PostgreSQL for the tests: throw-away databases (devtools/postgres.py) and the rule for when
+PostgreSQL is missing: skip locally, fail in CI."""
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from pathlib import Path
 
-import psycopg2
 import pytest
 
-HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
-PORT = int(os.environ.get("TEST_PG_PORT", "5432"))
-USER = os.environ.get("TEST_PG_USER", "postgres")
+from devtools.postgres import Database, DatabaseError, admin_connection, temporary_database
 
-
-@dataclass(frozen=True)
-class Database:
-    """Connection facts for one test database."""
-
-    host: str
-    port: int
-    user: str
-    name: str
+__all__ = ["Database", "database_for", "database_url", "postgres_available",
+           "require_postgres_or_skip", "temporary_database"]
 
 
 def postgres_available() -> str | None:
     """None when PostgreSQL answers, else why not."""
     try:
-        psycopg2.connect(host=HOST, port=PORT, user=USER, dbname="postgres",
-                         connect_timeout=3).close()
-    except psycopg2.Error as exc:
-        return f"PostgreSQL at {HOST}:{PORT} as {USER}: {str(exc).strip()}"
+        admin_connection(timeout_s=3).close()
+    except DatabaseError as exc:
+        return str(exc)
     return None
 
 
 def postgres_required() -> bool:
     """CI sets REQUIRE_POSTGRES=1: then a missing PostgreSQL fails the run."""
     return os.environ.get("REQUIRE_POSTGRES", "") not in ("", "0", "false")
-
-
-def _admin_connection() -> psycopg2.extensions.connection:
-    conn = psycopg2.connect(host=HOST, port=PORT, user=USER, dbname="postgres", connect_timeout=5)
-    conn.autocommit = True
-    return conn
-
-
-@contextmanager
-def temporary_database(prefix: str = "hearth_test") -> Iterator[Database]:
-    """Create a fresh database, hand it out, drop it afterwards."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    conn = _admin_connection()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                f"CREATE DATABASE {name} ENCODING 'UTF8' LC_COLLATE='C' LC_CTYPE='C' "
-                "TEMPLATE template0"
-            )
-        yield Database(host=HOST, port=PORT, user=USER, name=name)
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.close()
 
 
 def require_postgres_or_skip() -> None:
@@ -73,3 +38,24 @@ def require_postgres_or_skip() -> None:
     if postgres_required():
         pytest.fail(f"REQUIRE_POSTGRES is set but PostgreSQL is unavailable: {problem}")
     pytest.skip(f"PostgreSQL unavailable ({problem}); set REQUIRE_POSTGRES=1 to make this fail")
+
+
+@contextmanager
+def database_for(engine: str, prefix: str = "hearth_test") -> Iterator[Database | None]:
+    """What a homeserver on ``engine`` needs: nothing for SQLite, else a throw-away PostgreSQL
+    database (skipping or failing as ``require_postgres_or_skip`` says when it is missing)."""
+    if engine == "sqlite":
+        yield None
+        return
+    require_postgres_or_skip()
+    with temporary_database(prefix) as database:
+        yield database
+
+
+@contextmanager
+def database_url(engine: str, sqlite_file: Path, prefix: str = "hearth_test") -> Iterator[str]:
+    """The URL of a fresh database on ``engine`` (``sqlite:///`` or ``postgresql://``), for
+    our own stores such as the bot's ledger."""
+    with database_for(engine, prefix) as db:
+        yield (f"sqlite:///{sqlite_file}" if db is None
+               else f"postgresql://{db.user}@{db.host}:{db.port}/{db.name}")

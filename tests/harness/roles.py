@@ -8,6 +8,7 @@ from urllib.parse import quote
 import httpx
 
 from tests.harness.accounts import Reply, call
+from tests.harness.logins import metric
 from tests.harness.server import Homeserver
 
 ROLES = "/_synapse/client/hearth/v1/admin/roles"
@@ -30,11 +31,5 @@ async def effective(server: Homeserver, user_id: str) -> dict[str, Any]:
 
 
 def metric_value(metrics_url: str, name: str, **labels: str) -> float:
-    """The value of one Prometheus series (0.0 when absent)."""
-    text = httpx.get(metrics_url, timeout=10).text
-    for line in text.splitlines():
-        if not line.startswith(name + "{"):
-            continue
-        if all(f'{key}="{value}"' in line for key, value in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+    """The value of one Prometheus series at ``metrics_url`` now (0.0 when absent)."""
+    return metric(httpx.get(metrics_url, timeout=10).text, name, **labels)

@@ -52,6 +52,24 @@ async def wait_for_leave(watcher: SyncWatcher, room_id: RoomID, user_id: str) ->
     return found
 
 
+async def deactivate_before_newcomer_joins(
+    clients: ClientFactory, homeserver: Homeserver, body: str, *, erase: bool
+) -> tuple[list[User], RoomID, EventID]:
+    """Alice says ``body`` in Bob's room and deactivates (erasing or not); once Bob's /sync
+    shows her gone, Carol joins. Returns [Alice, Bob, Carol], the room, Alice's message."""
+    alice = await clients.user("alice", displayname="Alice Liddell")
+    bob = await clients.user("bob")
+    carol = await clients.user("carol")
+    room_id, message_id = await shared_room_with_message(bob, alice, body)
+    watcher = SyncWatcher(bob.client)
+    await watcher.prime()
+    assert (await deactivate(homeserver, alice, erase=erase)).status == 200
+    await wait_for_leave(watcher, room_id, alice.user_id)
+    await bob.client.invite_user(room_id, carol.user_id)
+    await carol.client.join_room(room_id)
+    return [alice, bob, carol], room_id, message_id
+
+
 async def history(homeserver: Homeserver, user: User, room_id: RoomID) -> dict[str, Any]:
     """event_id -> event of the room's history as ``user`` is served it by /messages."""
     page = await call(homeserver, "GET", f"{CLIENT_V3}/rooms/{room_id}/messages",
@@ -98,17 +116,8 @@ async def test_erased_users_messages_are_blank_for_later_joiners(
     clients: ClientFactory, homeserver: Homeserver
 ) -> None:
     """With erase, people who join later get Alice's events stripped; Bob, present, keeps them."""
-    alice = await clients.user("alice", displayname="Alice Liddell")
-    bob = await clients.user("bob")
-    carol = await clients.user("carol")
-    room_id, message_id = await shared_room_with_message(bob, alice, "please forget this")
-    watcher = SyncWatcher(bob.client)
-    await watcher.prime()
-
-    assert (await deactivate(homeserver, alice, erase=True)).status == 200
-    await wait_for_leave(watcher, room_id, alice.user_id)
-    await bob.client.invite_user(room_id, carol.user_id)
-    await carol.client.join_room(room_id)
+    (alice, bob, carol), room_id, message_id = await deactivate_before_newcomer_joins(
+        clients, homeserver, "please forget this", erase=True)
 
     seen_by_carol = await history(homeserver, carol, room_id)
     assert seen_by_carol[message_id]["sender"] == alice.user_id
@@ -126,18 +135,9 @@ async def test_deactivation_without_erase_keeps_messages_for_later_joiners(
     clients: ClientFactory, homeserver: Homeserver
 ) -> None:
     """Without erase the account still closes, but its messages stay readable for newcomers."""
-    alice = await clients.user("alice", displayname="Alice Liddell")
-    bob = await clients.user("bob")
-    carol = await clients.user("carol")
-    room_id, message_id = await shared_room_with_message(bob, alice, "keep this on record")
-    watcher = SyncWatcher(bob.client)
-    await watcher.prime()
-
-    assert (await deactivate(homeserver, alice, erase=False)).status == 200
-    await wait_for_leave(watcher, room_id, alice.user_id)
+    (alice, _, carol), room_id, message_id = await deactivate_before_newcomer_joins(
+        clients, homeserver, "keep this on record", erase=False)
     assert (await login(homeserver, alice.user_id, alice.password)).status == 403
-    await bob.client.invite_user(room_id, carol.user_id)
-    await carol.client.join_room(room_id)
 
     seen_by_carol = await history(homeserver, carol, room_id)
     assert seen_by_carol[message_id]["content"]["body"] == "keep this on record"

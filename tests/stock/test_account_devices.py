@@ -25,6 +25,12 @@ async def log_in(clients: ClientFactory, user: User, device_name: str) -> Sessio
     return Session(reply.body["device_id"], reply.body["access_token"])
 
 
+async def laptop_and_phone(clients: ClientFactory, prefix: str) -> tuple[User, Session, Session]:
+    """A fresh user signed in twice more, as "Laptop" and as "Phone"."""
+    user = await clients.user(prefix)
+    return user, await log_in(clients, user, "Laptop"), await log_in(clients, user, "Phone")
+
+
 async def device_names(homeserver: Homeserver, token: str) -> dict[str, str | None]:
     """device_id -> display name, as GET /devices shows them to the owner."""
     listed = await call(homeserver, "GET", DEVICES, token=token)
@@ -44,9 +50,7 @@ async def assert_signed_in(homeserver: Homeserver, token: str, user: User) -> No
 
 async def test_devices_list_shows_each_login_with_its_name(clients: ClientFactory) -> None:
     """Two logins appear in GET /devices as two devices, under the names they were given."""
-    user = await clients.user("devices")
-    laptop = await log_in(clients, user, "Laptop")
-    phone = await log_in(clients, user, "Phone")
+    _, laptop, phone = await laptop_and_phone(clients, "devices")
     assert laptop.device_id != phone.device_id
 
     names = await device_names(clients.server, laptop.token)
@@ -62,9 +66,7 @@ async def test_devices_list_shows_each_login_with_its_name(clients: ClientFactor
 
 async def test_device_deletion_signs_out_only_that_device(clients: ClientFactory) -> None:
     """Deleting a device (after re-entering the password) ends its session, not the others."""
-    user = await clients.user("devdel")
-    laptop = await log_in(clients, user, "Laptop")
-    phone = await log_in(clients, user, "Phone")
+    user, laptop, phone = await laptop_and_phone(clients, "devdel")
 
     deleted = await with_password(
         clients.server, "DELETE", f"{DEVICES}/{phone.device_id}", {},
@@ -81,9 +83,7 @@ async def test_device_deletion_signs_out_only_that_device(clients: ClientFactory
 
 async def test_device_deletion_needs_the_password(clients: ClientFactory) -> None:
     """Without completing UIA the delete is refused 401 and the device stays signed in."""
-    user = await clients.user("devuia")
-    laptop = await log_in(clients, user, "Laptop")
-    phone = await log_in(clients, user, "Phone")
+    user, laptop, phone = await laptop_and_phone(clients, "devuia")
 
     refused = await call(clients.server, "DELETE", f"{DEVICES}/{phone.device_id}", {},
                          token=laptop.token)
@@ -94,9 +94,7 @@ async def test_device_deletion_needs_the_password(clients: ClientFactory) -> Non
 
 async def test_logout_ends_only_the_current_session(clients: ClientFactory) -> None:
     """POST /logout invalidates the calling token and removes its device; others keep working."""
-    user = await clients.user("logout")
-    laptop = await log_in(clients, user, "Laptop")
-    phone = await log_in(clients, user, "Phone")
+    user, laptop, phone = await laptop_and_phone(clients, "logout")
 
     out = await call(clients.server, "POST", f"{CLIENT_V3}/logout", {}, token=phone.token)
     assert (out.status, out.body) == (200, {})
@@ -109,9 +107,7 @@ async def test_logout_ends_only_the_current_session(clients: ClientFactory) -> N
 
 async def test_logout_all_ends_every_session(clients: ClientFactory) -> None:
     """POST /logout/all invalidates every token of the user, including the calling one."""
-    user = await clients.user("logoutall")
-    laptop = await log_in(clients, user, "Laptop")
-    phone = await log_in(clients, user, "Phone")
+    user, laptop, phone = await laptop_and_phone(clients, "logoutall")
 
     out = await call(clients.server, "POST", f"{CLIENT_V3}/logout/all", {}, token=laptop.token)
     assert (out.status, out.body) == (200, {})

@@ -55,6 +55,17 @@ async def request_token(homeserver: Homeserver, address: str, client_secret: str
                       {"client_secret": client_secret, "email": address, "send_attempt": 1})
 
 
+async def reset_requested(clients: ClientFactory, homeserver: Homeserver
+                          ) -> tuple[User, str, str, str]:
+    """A user with an address who asked for a reset mail: (user, address, client secret, sid
+    the server answered with)."""
+    user, address = await user_with_email(clients, homeserver)
+    client_secret = secrets.token_hex(16)
+    requested = await request_token(homeserver, address, client_secret)
+    assert requested.status == 200, requested
+    return user, address, client_secret, str(requested.body["sid"])
+
+
 async def mail_to(smtp: SmtpServer, address: str) -> EmailMessage:
     """Wait (off the event loop) for the first mail to ``address``."""
     return await asyncio.to_thread(smtp.mailbox.wait_for, address, 30.0)
@@ -96,12 +107,7 @@ async def test_password_recovery_by_email_sets_new_password(
     clients: ClientFactory, homeserver: Homeserver, smtp: SmtpServer
 ) -> None:
     """The mailed link, once confirmed, lets an anonymous client set a new password."""
-    user, address = await user_with_email(clients, homeserver)
-    client_secret = secrets.token_hex(16)
-
-    requested = await request_token(homeserver, address, client_secret)
-    assert requested.status == 200, requested
-    sid = requested.body["sid"]
+    user, address, client_secret, sid = await reset_requested(clients, homeserver)
 
     message = await mail_to(smtp, address)
     link = reset_link(message)
@@ -148,11 +154,7 @@ async def test_password_recovery_link_with_wrong_token_fails(
     clients: ClientFactory, homeserver: Homeserver, smtp: SmtpServer
 ) -> None:
     """A tampered link shows a failure page; the reset is refused and the password is kept."""
-    user, address = await user_with_email(clients, homeserver)
-    client_secret = secrets.token_hex(16)
-    requested = await request_token(homeserver, address, client_secret)
-    assert requested.status == 200, requested
-    sid = requested.body["sid"]
+    user, address, client_secret, sid = await reset_requested(clients, homeserver)
     link = reset_link(await mail_to(smtp, address))
     real_token = parse_qs(urlsplit(link).query)["token"][0]
     wrong = {"sid": sid, "client_secret": client_secret, "token": real_token[::-1] + "x"}

@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from hearth.synapse_admin import register_user
-from tests.harness.postgres import Database, require_postgres_or_skip, temporary_database
-from tests.harness.server import make_homeserver
+from tests.harness.server_pool import ServerPool
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest) -> Iterator[Database | None]:
-    if request.param == "sqlite":
-        yield None
-        return
-    require_postgres_or_skip()
-    with temporary_database("hearth_consent") as db:
-        yield db
-
-
-def test_consent_required_then_given(tmp_path: Path, smtp_port: int,
-                                     database: Database | None) -> None:
+def test_consent_required_then_given(server_pool: ServerPool, engine: str) -> None:
     """A new user gets M_CONSENT_NOT_GIVEN with a link; after agreeing there, sending works."""
-    server = make_homeserver("consent", tmp_path, smtp_port, database,
-                             extra=("consent.enabled=true",))
-    server.start()
-    try:
+    server = server_pool.get(engine, ("consent.enabled=true",))
+    with httpx.Client(timeout=30) as http:
         account = register_user(server.base_url, server.shared_secret, "newcomer")
-        http = httpx.Client(timeout=30,
-                            headers={"Authorization": f"Bearer {account.access_token}"})
+        http.headers["Authorization"] = f"Bearer {account.access_token}"
         room = http.post(f"{server.base_url}/_matrix/client/v3/createRoom", json={})
         assert room.status_code == 403
         refusal = room.json()
@@ -55,6 +37,3 @@ def test_consent_required_then_given(tmp_path: Path, smtp_port: int,
 
         again = http.post(f"{server.base_url}/_matrix/client/v3/createRoom", json={})
         assert again.status_code == 200, again.text
-        http.close()
-    finally:
-        server.stop()

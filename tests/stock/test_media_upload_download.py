@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -12,8 +12,8 @@ from PIL import Image
 
 from tests.harness.calls import seg
 from tests.harness.clients import ClientFactory, User
-from tests.harness.server import Homeserver, make_homeserver
-from tests.harness.smtp import SmtpServer
+from tests.harness.server import Homeserver
+from tests.harness.server_pool import ServerPool
 
 LIMIT = 50 * 1024 * 1024  # media.max_upload_size = 50M in the dev profile
 
@@ -184,16 +184,10 @@ async def test_upload_at_limit_accepted_over_limit_cut_off(
         )
 
 
-@pytest.fixture(scope="module")
-def small_limit_server(
-    smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Homeserver]:
-    """A second SQLite homeserver with media.max_upload_size=1M (a few seconds to start)."""
-    server = make_homeserver("sqlite-1M-uploads", tmp_path_factory.mktemp("hs-small-upload"),
-                             smtp.port, None, extra=("media.max_upload_size=1M",))
-    server.start()
-    yield server
-    server.stop()
+@pytest.fixture
+def small_limit_server(server_pool: ServerPool, engine: str) -> Homeserver:
+    """A homeserver with media.max_upload_size=1M (under Synapse's body cap), from the pool."""
+    return server_pool.get(engine, ("media.max_upload_size=1M",))
 
 
 async def test_upload_over_small_limit_refused_413(

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mautrix.types import RoomCreatePreset
-
 from tests.harness.calls import refused, seg
-from tests.harness.clients import ClientFactory, Method, User
+from tests.harness.clients import ClientFactory, Method, private_room_of_two
 from tests.harness.sync import SyncWatcher, room_ephemeral
-
-
-async def _alice_and_bob(clients: ClientFactory) -> tuple[str, User, User]:
-    alice = await clients.user("alice")
-    bob = await clients.user("bob")
-    room_id = await alice.client.create_room(
-        preset=RoomCreatePreset.PRIVATE, invitees=[bob.user_id]
-    )
-    await bob.client.join_room(room_id, max_retries=0)
-    return room_id, alice, bob
 
 
 def _ephemeral(room_id: str, kind: str) -> Any:
@@ -32,7 +20,7 @@ def _typing_path(room_id: str, user_id: str) -> str:
 
 async def test_read_receipt_seen_by_sender(clients: ClientFactory) -> None:
     """Bob's m.read receipt on Alice's message reaches Alice's /sync, naming Bob and the event."""
-    room_id, alice, bob = await _alice_and_bob(clients)
+    room_id, alice, bob = await private_room_of_two(clients)
     message = await alice.client.send_text(room_id, "did you read this?")
     watcher = SyncWatcher(alice.client)
     await watcher.prime()
@@ -55,7 +43,7 @@ async def test_read_receipt_seen_by_sender(clients: ClientFactory) -> None:
 
 async def test_typing_started_and_stopped_seen_by_other(clients: ClientFactory) -> None:
     """Alice's /sync shows Bob typing after he starts, and no longer after he stops."""
-    room_id, alice, bob = await _alice_and_bob(clients)
+    room_id, alice, bob = await private_room_of_two(clients)
     watcher = SyncWatcher(alice.client)
     await watcher.prime()
 
@@ -71,7 +59,7 @@ async def test_typing_started_and_stopped_seen_by_other(clients: ClientFactory) 
 
 async def test_typing_for_another_user_refused(clients: ClientFactory) -> None:
     """Bob cannot set Alice's typing state; Synapse answers 400 (not 403) with M_FORBIDDEN."""
-    room_id, alice, bob = await _alice_and_bob(clients)
+    room_id, alice, bob = await private_room_of_two(clients)
 
     await refused(
         bob.raw(Method.PUT, _typing_path(room_id, alice.user_id),
@@ -82,7 +70,7 @@ async def test_typing_for_another_user_refused(clients: ClientFactory) -> None:
 
 async def test_typing_in_room_not_joined_refused(clients: ClientFactory) -> None:
     """A user outside the room cannot announce typing in it: 403 M_FORBIDDEN."""
-    room_id, _alice, _bob = await _alice_and_bob(clients)
+    room_id, _alice, _bob = await private_room_of_two(clients)
     mallory = await clients.user("mallory")
 
     await refused(

@@ -1,4 +1,5 @@
-"""Fixtures of the AI bot's integration tests: the fake model server, the bot process."""
+"""Fixtures of the AI bot's integration tests: the bot process (the fake model server,
+``fake_model``, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -18,28 +19,16 @@ from tests.harness.ai_bot import (
     write_config,
 )
 from tests.harness.ports import free_port
-from tests.harness.postgres import temporary_database
+from tests.harness.postgres import database_url
 from tests.harness.server import Homeserver
-
-
-@pytest.fixture(scope="session")
-def fake_model() -> Iterator[FakeOpenAI]:
-    """One scripted OpenAI-compatible server for the session (tests reset it)."""
-    server = FakeOpenAI()
-    server.start()
-    yield server
-    server.stop()
 
 
 def start_bot(stack: ExitStack, homeserver: Homeserver, fake_model: FakeOpenAI,
               data_dir: Path, localpart: str = BOT_LOCALPART) -> RunningBot:
     """A bot process with a metrics port and its ledger on the same engine as the
     homeserver's database; stopped (and its database dropped) when ``stack`` closes."""
-    if homeserver.name == "postgres":
-        db = stack.enter_context(temporary_database("hearth_ai_ledger"))
-        ledger_url = f"postgresql://{db.user}@{db.host}:{db.port}/{db.name}"
-    else:
-        ledger_url = f"sqlite:///{data_dir / 'ledger.db'}"
+    ledger_url = stack.enter_context(database_url(homeserver.engine, data_dir / "ledger.db",
+                                                  "hearth_ai_ledger"))
     metrics_port = free_port()
     config = write_config(data_dir / "bot.yaml", bot_config(
         homeserver, data_dir / "state", fake_model.base_url,
@@ -57,7 +46,7 @@ def bot_process(homeserver: Homeserver, fake_model: FakeOpenAI,
     """The bot, as a ``python -m ai_bot`` process on the session's homeserver."""
     with ExitStack() as stack:
         yield start_bot(stack, homeserver, fake_model,
-                        tmp_path_factory.mktemp(f"bot-{homeserver.name}"))
+                        tmp_path_factory.mktemp(f"bot-{homeserver.engine}"))
 
 
 @pytest.fixture

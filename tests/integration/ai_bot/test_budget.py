@@ -11,11 +11,10 @@ import pytest
 from devtools.fake_openai import FakeOpenAI, Reply
 from hearth.ai_bot.budget.db import open_database
 from tests.harness.accounts import call
-from tests.harness.ai_bot import RunningBot, ask, dm_with_bot
+from tests.harness.ai_bot import RunningBot, ask, dm_ready
 from tests.harness.calls import eventually, seg
 from tests.harness.clients import ClientFactory
 from tests.harness.server import Homeserver
-from tests.harness.sync import SyncWatcher
 
 pytestmark = pytest.mark.integration
 
@@ -53,12 +52,10 @@ async def test_ai_bot_spend_settled_at_catalogue_price(
     reported usage at gpt-4o-mini's price."""
     bot, ledger = bot_process.user_id, bot_process.ledger_url
     alice = await clients.user("alice")
-    room_id = await dm_with_bot(alice, bot)
-    watcher = SyncWatcher(alice.client)
-    await watcher.prime()
-    fake_model.reset()
-    fake_model.push(Reply(text="Priced answer.", first_chunk_delay_s=1.5,
-                          prompt_tokens=PROMPT_TOKENS, completion_tokens=COMPLETION_TOKENS))
+    room_id, watcher = await dm_ready(
+        alice, bot, fake_model, Reply(text="Priced answer.", first_chunk_delay_s=1.5,
+                                      prompt_tokens=PROMPT_TOKENS,
+                                      completion_tokens=COMPLETION_TOKENS))
     answering = asyncio.ensure_future(ask(alice, watcher, room_id, bot, "what does it cost?"))
 
     async def model_calls() -> int:
@@ -86,10 +83,7 @@ async def test_ai_bot_over_budget_request_is_refused(
                        "/_synapse/client/hearth/v1/admin/roles/assignments/" + seg(user.user_id),
                        {"role": "limited"}, token=homeserver.admin["access_token"])
     assert reply.status == 200, reply
-    room_id = await dm_with_bot(user, bot)
-    watcher = SyncWatcher(user.client)
-    await watcher.prime()
-    fake_model.reset()
+    room_id, watcher = await dm_ready(user, bot, fake_model)
     _, answer = await ask(user, watcher, room_id, bot, "hello")
     (message,) = answer.messages
     assert answer.shown[message]["msgtype"] == "m.notice"

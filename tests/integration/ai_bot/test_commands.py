@@ -9,7 +9,7 @@ from mautrix.types import EventType
 
 from devtools.fake_openai import FakeOpenAI, Reply
 from tests.harness.accounts import call
-from tests.harness.ai_bot import collect_answer
+from tests.harness.ai_bot import collect_answer, group_ready
 from tests.harness.calls import eventually, seg
 from tests.harness.clients import ClientFactory, User
 from tests.harness.server import Homeserver
@@ -49,11 +49,7 @@ async def test_ai_bot_model_switch_only_to_allowed_models(
     """Members may only pick their role's models; a moderator's choice applies to the room."""
     alice, carol = await clients.user("alice"), await clients.user("carol")
     await assign(homeserver, carol, "moderator")
-    room_id = await alice.client.create_room(invitees=[ai_bot, carol.user_id])
-    await carol.client.join_room(room_id)
-    await eventually(lambda: alice.client.get_joined_members(room_id),
-                     lambda members: ai_bot in members, what="bot joining")
-    fake_model.reset()
+    room_id = await group_ready(alice, carol, ai_bot, fake_model)
     listing = await ask(alice, room_id, ai_bot, "!ai models")
     assert "`gpt-4o-mini` ✅" in listing["body"] and "`gpt-4o`" not in listing["body"]
     refused = await ask(alice, room_id, ai_bot, "!ai model gpt-4o")
@@ -86,11 +82,7 @@ async def test_ai_bot_refuses_roles_without_ai(
 
     await eventually(bot_membership, lambda m: [str(x) for x in m] == ["leave"], timeout=30,
                      what="the bot declining")
-    room_id = await alice.client.create_room(invitees=[ai_bot, guest.user_id])
-    await guest.client.join_room(room_id)
-    await eventually(lambda: alice.client.get_joined_members(room_id),
-                     lambda members: ai_bot in members, what="bot joining")
-    fake_model.reset()
+    room_id = await group_ready(alice, guest, ai_bot, fake_model)
     refusal = await ask(guest, room_id, ai_bot, "Hearth AI: hello?")
     assert "role does not include the AI" in refusal["body"]
     assert fake_model.requests == []
@@ -101,11 +93,7 @@ async def test_ai_bot_reset_system_and_usage_commands(
 ) -> None:
     """!ai system (moderators) sets the system prompt, !ai reset drops history, usage shows."""
     alice, bob = await clients.user("alice"), await clients.user("bob")
-    room_id = await alice.client.create_room(invitees=[ai_bot, bob.user_id])
-    await bob.client.join_room(room_id)
-    await eventually(lambda: alice.client.get_joined_members(room_id),
-                     lambda members: ai_bot in members, what="bot joining")
-    fake_model.reset()
+    room_id = await group_ready(alice, bob, ai_bot, fake_model)
     assert "Only room moderators" in (await ask(bob, room_id, ai_bot, "!ai system Be brief"))[
         "body"]
     assert "System prompt set" in (await ask(alice, room_id, ai_bot, "!ai system Be a pirate"))[

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -12,12 +11,13 @@ from mautrix.client import Client
 from mautrix.client.state_store import MemoryStateStore
 from mautrix.crypto import OlmMachine
 from mautrix.crypto.store import MemoryCryptoStore
-from mautrix.types import EventType, MessageEvent, RoomID, UserID
+from mautrix.types import EventType, Membership, MessageEvent, RoomID, UserID
 
 from devtools.fake_openai import FakeOpenAI, Reply
 from hearth.ai_bot.matrix.crosssign import verify
 from tests.harness.accounts import call
 from tests.harness.ai_bot import LIVE, dm_with_bot
+from tests.harness.calls import eventually
 from tests.harness.clients import ClientFactory
 from tests.harness.server import Homeserver
 
@@ -75,17 +75,18 @@ async def test_ai_bot_answers_in_encrypted_room(
         fake_model.reset()
         fake_model.push(Reply(text=" ".join(f"secret{i}" for i in range(20)),
                               tokens_per_second=20))
-        await asyncio.sleep(1.0)  # the bot's join reaches our sync (members for key sharing)
+        # The megolm session is shared with the members our client's sync has seen join.
+        await eventually(lambda: state.get_members(room_id, (Membership.JOIN,)),
+                         lambda members: ai_bot in members, what="our sync showing the bot")
         await client.send_message_event(room_id, EventType.ROOM_MESSAGE,
                                         {"msgtype": "m.text", "body": "whisper to me"})
-        deadline = asyncio.get_running_loop().time() + 40
-        while asyncio.get_running_loop().time() < deadline:
-            finals = [e for e in received if "m.new_content" in e["content"]
-                      and LIVE not in e["content"]]
-            if finals:
-                break
-            await asyncio.sleep(0.3)
-        assert received, "no decryptable answer from the bot"
+
+        async def final_edits() -> list[dict[str, Any]]:
+            return [e for e in received if "m.new_content" in e["content"]
+                    and LIVE not in e["content"]]
+
+        finals = await eventually(final_edits, bool, timeout=40,
+                                  what="a decryptable final answer from the bot")
         assert received[0]["content"][LIVE] == {}
         assert finals, received
         assert finals[-1]["content"]["m.new_content"]["body"].endswith("secret19")

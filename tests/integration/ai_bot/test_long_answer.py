@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from devtools.fake_openai import FakeOpenAI, Reply
-from tests.harness.ai_bot import dm_with_bot, watch_answer
+from tests.harness.ai_bot import dm_ready, watch_answer
 from tests.harness.clients import ClientFactory
-from tests.harness.sync import SyncWatcher
 
 pytestmark = pytest.mark.integration
 
@@ -23,11 +22,7 @@ async def test_ai_bot_long_answer_continues_in_follow_up_message(
 ) -> None:
     """The first message's final edit and the follow-up together hold the whole answer."""
     alice = await clients.user("alice")
-    room_id = await dm_with_bot(alice, ai_bot)
-    watcher = SyncWatcher(alice.client)
-    await watcher.prime()
-    fake_model.reset()
-    fake_model.push(Reply(text=ANSWER))
+    room_id, watcher = await dm_ready(alice, ai_bot, fake_model, Reply(text=ANSWER))
     prompt = await alice.client.send_text(room_id, "write at length")
     answer = await watch_answer(watcher, room_id, ai_bot, prompt_id=prompt, timeout=60,
                                 done=lambda view: len(view.messages) == 2 and view.complete())

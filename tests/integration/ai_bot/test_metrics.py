@@ -8,9 +8,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from devtools.fake_openai import FakeOpenAI, Reply
-from tests.harness.ai_bot import RunningBot, ask, dm_with_bot
+from tests.harness.ai_bot import RunningBot, ask, dm_ready
 from tests.harness.clients import ClientFactory
-from tests.harness.sync import SyncWatcher
 
 pytestmark = pytest.mark.integration
 
@@ -40,12 +39,10 @@ async def test_ai_bot_metrics_count_requests_tokens_cost_and_edits(
     """One streamed answer with known usage moves each metric by what that answer did."""
     bot = bot_process.user_id
     alice = await clients.user("alice")
-    room_id = await dm_with_bot(alice, bot)
-    watcher = SyncWatcher(alice.client)
-    await watcher.prime()
-    fake_model.reset()
-    fake_model.push(Reply(text=" ".join(f"w{i}" for i in range(40)), tokens_per_second=40,
-                          prompt_tokens=1000, completion_tokens=400))
+    room_id, watcher = await dm_ready(
+        alice, bot, fake_model, Reply(text=" ".join(f"w{i}" for i in range(40)),
+                                      tokens_per_second=40, prompt_tokens=1000,
+                                      completion_tokens=400))
     before = await scrape(bot_process.metrics_url)
     _, answer = await ask(alice, watcher, room_id, bot, "count to forty")
     assert answer.complete()

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from devtools.fake_openai import Fail, FakeOpenAI, Reply
-from tests.harness.ai_bot import AnswerView, ask, dm_with_bot
+from tests.harness.ai_bot import AnswerView, ask, dm_ready
 from tests.harness.clients import ClientFactory, User
-from tests.harness.sync import SyncWatcher
 
 pytestmark = pytest.mark.integration
 
@@ -18,36 +17,28 @@ WORDS = [f"word{i}" for i in range(30)]
 async def answer_to(user: User, bot: str, fake_model: FakeOpenAI, *steps: Reply | Fail
                     ) -> AnswerView:
     """A fresh DM; the bot's complete answer to one prompt, the model playing ``steps``."""
-    room_id = await dm_with_bot(user, bot)
-    watcher = SyncWatcher(user.client)
-    await watcher.prime()
-    fake_model.reset()
-    fake_model.push(*steps)
+    room_id, watcher = await dm_ready(user, bot, fake_model, *steps)
     _, answer = await ask(user, watcher, room_id, bot, "tell me everything")
     return answer
 
 
-async def test_ai_bot_cut_stream_marks_answer_interrupted(
-    clients: ClientFactory, ai_bot: str, fake_model: FakeOpenAI
+@pytest.mark.parametrize(("reply", "shown", "why"), [
+    pytest.param(Reply(text=" ".join(WORDS), tokens_per_second=40, cut_after=10), 10,
+                 "connection lost", id="cut"),
+    pytest.param(Reply(text=" ".join(WORDS), stall_after=5, stall_s=10), 5,
+                 "no data for 1.5 seconds", id="stalled-past-stall_s"),
+])
+async def test_ai_bot_broken_stream_marks_answer_interrupted(
+    clients: ClientFactory, ai_bot: str, fake_model: FakeOpenAI, reply: Reply, shown: int,
+    why: str,
 ) -> None:
-    """The model's connection drops after ten words: they stay, followed by the marker."""
-    answer = await answer_to(await clients.user("alice"), ai_bot, fake_model,
-                             Reply(text=" ".join(WORDS), tokens_per_second=40, cut_after=10))
+    """The model's stream drops or goes silent (past stall_s, 1.5 s here) mid-answer: the words
+    so far stay, followed by the marker, and the model is not silently asked again."""
+    answer = await answer_to(await clients.user("alice"), ai_bot, fake_model, reply)
     (message,) = answer.messages
-    assert answer.text(message) == (" ".join(WORDS[:10]) + " \n\n⚠️ *Answer interrupted: "
-                                    "the model stopped (connection lost).*")
-    assert len(fake_model.requests) == 1  # text had been shown: no silent second attempt
-
-
-async def test_ai_bot_stalled_stream_marks_answer_interrupted(
-    clients: ClientFactory, ai_bot: str, fake_model: FakeOpenAI
-) -> None:
-    """The model goes silent mid-answer past stall_s (1.5 s here): the answer is marked."""
-    answer = await answer_to(await clients.user("alice"), ai_bot, fake_model,
-                             Reply(text=" ".join(WORDS), stall_after=5, stall_s=10))
-    (message,) = answer.messages
-    assert answer.text(message) == (" ".join(WORDS[:5]) + " \n\n⚠️ *Answer interrupted: "
-                                    "the model stopped (no data for 1.5 seconds).*")
+    assert answer.text(message) == (" ".join(WORDS[:shown]) + " \n\n⚠️ *Answer interrupted: "
+                                    f"the model stopped ({why}).*")
+    assert len(fake_model.requests) == 1  # text had been shown: no second attempt
 
 
 async def test_ai_bot_rate_limited_model_is_retried_after_retry_after(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from tests.harness.ai_bot import (
     write_config,
 )
 from tests.harness.clients import ClientFactory
-from tests.harness.postgres import require_postgres_or_skip, temporary_database
+from tests.harness.postgres import database_for
 from tests.harness.server import Homeserver, make_homeserver
 from tests.harness.sync import SyncWatcher
 
@@ -33,16 +32,12 @@ ANSWER = " ".join(f"w{i}" for i in range(70))
 def own_server(request: pytest.FixtureRequest, tmp_path: Path,
                smtp_port: int) -> Iterator[Homeserver]:
     """A homeserver of the test's own (it gets restarted), on each database engine."""
-    with ExitStack() as stack:
-        database = None
-        if request.param == "postgres":
-            require_postgres_or_skip()
-            database = stack.enter_context(temporary_database("hearth_restart"))
+    with database_for(request.param, "hearth_restart") as database:
         server = make_homeserver(f"restart-{request.param}", tmp_path / "hs", smtp_port,
                                  database)
         server.start()
-        stack.callback(server.stop)
         yield server
+        server.stop()
 
 
 async def test_ai_bot_survives_synapse_restart_mid_answer(

@@ -11,14 +11,13 @@ from devtools.fake_openai import FakeOpenAI, Reply
 from tests.harness.ai_bot import (
     RunningBot,
     ask,
-    dm_with_bot,
+    dm_ready,
     edit,
     react,
     shown_body,
-    watch_answer,
+    watch_redone,
 )
 from tests.harness.clients import ClientFactory
-from tests.harness.sync import SyncWatcher
 
 pytestmark = pytest.mark.integration
 
@@ -30,11 +29,8 @@ async def test_ai_bot_regenerates_answers_given_before_restart(
     answer: each answer is redone in its own event, and nothing is answered twice."""
     bot = spare_bot.user_id
     alice = await clients.user("alice")
-    room_id = await dm_with_bot(alice, bot)
-    watcher = SyncWatcher(alice.client)
-    await watcher.prime()
-    fake_model.reset()
-    fake_model.push(Reply(text="Tea is a drink."), Reply(text="Rain is water."))
+    room_id, watcher = await dm_ready(alice, bot, fake_model, Reply(text="Tea is a drink."),
+                                      Reply(text="Rain is water."))
     tea_prompt, tea = await ask(alice, watcher, room_id, bot, "what is tea?")
     _, rain = await ask(alice, watcher, room_id, bot, "what is rain?")
     (tea_answer,), (rain_answer,) = tea.messages, rain.messages
@@ -44,15 +40,13 @@ async def test_ai_bot_regenerates_answers_given_before_restart(
 
     fake_model.push(Reply(text="Coffee is a drink too."))
     await edit(alice, room_id, tea_prompt, "what is coffee?")
-    edited = await watch_answer(watcher, room_id, bot, answer_ids=(tea_answer,),
-                                done=lambda view: bool(view.finals_of(tea_answer)))
+    edited = await watch_redone(watcher, room_id, bot, tea_answer)
     assert edited.messages == [] and edited.finals_of(tea_answer) == ["Coffee is a drink too."]
     assert fake_model.requests[-1].messages[-1]["content"].endswith("what is coffee?")
 
     fake_model.push(Reply(text="Rain is falling water."))
     await react(alice, room_id, rain_answer, "🔁")
-    redone = await watch_answer(watcher, room_id, bot, answer_ids=(rain_answer,),
-                                done=lambda view: bool(view.finals_of(rain_answer)))
+    redone = await watch_redone(watcher, room_id, bot, rain_answer)
     assert redone.messages == [] and redone.finals_of(rain_answer) == [
         "Rain is falling water."]
     assert fake_model.requests[-1].messages[-1]["content"].endswith("what is rain?")

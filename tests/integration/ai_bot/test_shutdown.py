@@ -7,13 +7,12 @@ import asyncio
 import pytest
 
 from devtools.fake_openai import FakeOpenAI, Reply
-from tests.harness.ai_bot import RunningBot, dm_with_bot, shown_body, watch_answer
+from tests.harness.ai_bot import RunningBot, dm_ready, shown_body, watch_answer, watch_redone
 from tests.harness.clients import ClientFactory
-from tests.harness.sync import SyncWatcher
 
 pytestmark = pytest.mark.integration
 
-WORDS = [f"w{i}" for i in range(60)]
+WORDS = [f"w{i}" for i in range(150)]  # 15 s of streaming: SIGTERM lands mid-answer
 MARKER = "⚠️ *Answer interrupted: the assistant was shut down (react with 🔁 to ask again).*"
 
 
@@ -24,11 +23,8 @@ async def test_ai_bot_sigterm_mid_answer_marks_it_interrupted(
     exits cleanly."""
     bot = spare_bot.user_id
     alice = await clients.user("alice")
-    room_id = await dm_with_bot(alice, bot)
-    watcher = SyncWatcher(alice.client)
-    await watcher.prime()
-    fake_model.reset()
-    fake_model.push(Reply(text=" ".join(WORDS), tokens_per_second=10))
+    room_id, watcher = await dm_ready(alice, bot, fake_model,
+                                      Reply(text=" ".join(WORDS), tokens_per_second=10))
     prompt = await alice.client.send_text(room_id, "a long one, please")
     started = await watch_answer(watcher, room_id, bot, prompt_id=prompt,
                                  done=lambda view: len(view.events) >= 2)  # a live edit too
@@ -36,8 +32,7 @@ async def test_ai_bot_sigterm_mid_answer_marks_it_interrupted(
     assert started.live(answer_id)
     status = await asyncio.to_thread(spare_bot.process.stop)
     assert status == 0, spare_bot.process.log()
-    ended = await watch_answer(watcher, room_id, bot, answer_ids=(answer_id,),
-                               done=lambda view: bool(view.finals_of(answer_id)), timeout=10)
+    ended = await watch_redone(watcher, room_id, bot, answer_id, timeout=10)
     (final,) = ended.finals_of(answer_id)
     text, _, marker = final.partition(" \n\n")
     assert marker == MARKER

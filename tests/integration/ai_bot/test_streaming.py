@@ -6,7 +6,7 @@ import pytest
 from mautrix.types import EventType
 
 from devtools.fake_openai import FakeOpenAI, Reply
-from tests.harness.ai_bot import LIVE, collect_answer, dm_with_bot
+from tests.harness.ai_bot import LIVE, collect_answer, dm_ready, group_ready
 from tests.harness.clients import ClientFactory
 from tests.harness.sync import SyncWatcher
 
@@ -20,12 +20,10 @@ async def test_ai_bot_mention_streams_first_event_edits_and_final(
 ) -> None:
     """A mention in a group room gets a reply event, m.replace live edits, then a final edit."""
     alice, bob = await clients.user("alice"), await clients.user("bob")
-    room_id = await alice.client.create_room(invitees=[ai_bot, bob.user_id])
-    await bob.client.join_room(room_id)
+    room_id = await group_ready(alice, bob, ai_bot, fake_model,
+                                Reply(text=ANSWER, tokens_per_second=25))
     watcher = SyncWatcher(bob.client)
     await watcher.prime()
-    fake_model.reset()
-    fake_model.push(Reply(text=ANSWER, tokens_per_second=25))
     prompt = await alice.client.send_message_event(room_id, EventType.ROOM_MESSAGE, {
         "msgtype": "m.text", "body": "Hearth AI: count for me",
         "m.mentions": {"user_ids": [ai_bot]},
@@ -55,11 +53,7 @@ async def test_ai_bot_dm_answers_without_mention(
 ) -> None:
     """In a direct chat every message is a prompt; short answers come as one complete event."""
     alice = await clients.user("alice")
-    room_id = await dm_with_bot(alice, ai_bot)
-    watcher = SyncWatcher(alice.client)
-    await watcher.prime()
-    fake_model.reset()
-    fake_model.push(Reply(text="Short *answer*."))
+    room_id, watcher = await dm_ready(alice, ai_bot, fake_model, Reply(text="Short *answer*."))
     await alice.client.send_text(room_id, "hello there")
     events = await collect_answer(watcher, room_id, ai_bot)
     final = events[-1]["content"]
@@ -73,9 +67,7 @@ async def test_ai_bot_group_room_ignores_unaddressed_messages(
 ) -> None:
     """In a room of several people, a message that does not address the bot gets no answer."""
     alice, bob = await clients.user("alice"), await clients.user("bob")
-    room_id = await alice.client.create_room(invitees=[ai_bot, bob.user_id])
-    await bob.client.join_room(room_id)
-    fake_model.reset()
+    room_id = await group_ready(alice, bob, ai_bot, fake_model)
     await alice.client.send_text(room_id, "just talking to bob")
     watcher = SyncWatcher(alice.client)
     await watcher.prime()

@@ -6,15 +6,13 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.harness.ports import free_port
-from tests.harness.postgres import Database, require_postgres_or_skip, temporary_database
+from tests.harness.postgres import database_for
 from tests.harness.server import make_homeserver
 
 
@@ -30,16 +28,6 @@ def _answers(port: int) -> bool:
         return False
 
 
-@contextmanager
-def _database(engine: str) -> Iterator[Database | None]:
-    if engine == "sqlite":
-        yield None
-        return
-    require_postgres_or_skip()
-    with temporary_database() as database:
-        yield database
-
-
 def _login(base_url: str, user: str, password: str) -> int:
     response = httpx.post(f"{base_url}/_matrix/client/v3/login", json={
         "type": "m.login.password", "identifier": {"type": "m.id.user", "user": user},
@@ -50,7 +38,7 @@ def _login(base_url: str, user: str, password: str) -> int:
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 def test_second_run_reuses_data_and_admin(tmp_path: Path, smtp_port: int, engine: str) -> None:
     """A second run keeps secrets, accounts and the admin created once by the first."""
-    with _database(engine) as database:
+    with database_for(engine) as database:
         server = make_homeserver(engine, tmp_path, smtp_port, database)
         server.start()
         try:
@@ -129,7 +117,8 @@ def test_check_config_accepts_and_refuses(tmp_path: Path) -> None:
 
 def test_every_subcommand_has_help() -> None:
     """`--help` works on the tool and each subcommand."""
-    for command in ("", "render", "check-config", "run", "create-user", "make-admin", "status"):
+    for command in ("", "render", "check-config", "show-settings", "run", "create-user",
+                    "make-admin", "status", "doctor"):
         result = _hearth(*([command] if command else []), "--help")
         assert result.returncode == 0 and "usage: hearth" in result.stdout, command
 

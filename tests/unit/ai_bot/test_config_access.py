@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hearth.ai_bot.config import ConfigError, parse_config
+from hearth.ai_bot.config import parse_config
 from hearth.ai_bot.permissions import AccessPolicy, RequestRate, access_from_policy
+from hearth.configuration.errors import ConfigError
 
 
 def test_config_defaults_env_and_errors() -> None:
@@ -17,7 +18,7 @@ def test_config_defaults_env_and_errors() -> None:
     assert config.api_key({}) == ""
     with pytest.raises(ConfigError, match=r"'streaming\.min_edit_interval_s'"):
         parse_config({"streaming": {"min_edit_interval_s": -1}}, environ={})
-    with pytest.raises(ConfigError, match="unknown setting"):
+    with pytest.raises(ConfigError, match="at 'nope': unknown key"):
         parse_config({"nope": 1}, environ={})
     with pytest.raises(ConfigError, match="role 'x' is not defined"):
         parse_config({"access": {"default_role": "x"}}, environ={})

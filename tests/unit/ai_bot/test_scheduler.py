@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from hearth.ai_bot.matrix.errors import RateLimited, SendFailed
 from hearth.ai_bot.routing import LIVE_KEY
 from hearth.ai_bot.streaming.content import content_size, edit_content, fit_content
-from hearth.ai_bot.streaming.scheduler import EditScheduler, Policy, RateLimited, SendFailed
+from hearth.ai_bot.streaming.scheduler import EditCadence, EditScheduler
 
 
 class FakeClock:
@@ -51,9 +52,9 @@ class Observed:
         self.limited += 1
 
 
-def make(**policy: Any) -> tuple[EditScheduler, FakeSender, FakeClock, Observed]:
+def make(**cadence: Any) -> tuple[EditScheduler, FakeSender, FakeClock, Observed]:
     sender, clock, observed = FakeSender(), FakeClock(), Observed()
-    scheduler = EditScheduler(sender, Policy(**policy), clock=clock, observer=observed)
+    scheduler = EditScheduler(sender, EditCadence(**cadence), clock=clock, observer=observed)
     return scheduler, sender, clock, observed
 
 

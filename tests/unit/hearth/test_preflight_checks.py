@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from hearth.preflight import PreflightError, ports_needed, preflight
-from hearth.render import PROFILES_DIR
+from hearth.preflight import PreflightError, preflight
+from hearth.render import PROFILES_DIR, ports_needed
 from hearth.settings import load_settings
 from tests.harness.ports import free_port
 
@@ -61,3 +61,19 @@ def test_worker_ports_are_planned() -> None:
     whats = [what for _, _, what in ports_needed(settings)]
     assert whats.count("workers.base_port") == 6  # 5 HTTP listeners + 1 replication listener
     assert "workers.replication_port" in whats
+
+
+def test_bot_metrics_port_is_checked_when_the_bot_starts(tmp_path) -> None:
+    """With a model key the bot starts, so its taken metrics port stops the start; without
+    one the bot stays off and its port is not in the way."""
+    key_file = tmp_path / "key"
+    key_file.write_text("sk-test\n")
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        base = (f"server.port={free_port()}", f"metrics.port={free_port()}",
+                f"metrics.supervisor_port={free_port()}", f"ai_bot.metrics_port={taken}")
+        with pytest.raises(PreflightError, match=rf"port {taken} .*\(ai_bot\.metrics_port\)"):
+            preflight(_settings(*base, f"ai_bot.api_key_file={key_file}"), required={})
+        preflight(_settings(*base, f"ai_bot.api_key_file={tmp_path / 'absent'}"), required={})

@@ -6,15 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from hearth.configuration.loader import parse_assignment
+from hearth.configuration.types import duration_ms
 from hearth.render import PROFILES_DIR
-from hearth.settings import (
-    SettingsError,
-    deep_merge,
-    duration_ms,
-    from_environment,
-    load_settings,
-    parse_assignment,
-)
+from hearth.settings import SettingsError, load_settings
 
 
 def _load(*assignments: str, environ: dict[str, str] | None = None,
@@ -102,12 +97,3 @@ def test_malformed_inputs_are_refused(tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text("server: [unclosed\n")
     with pytest.raises(SettingsError, match="Invalid YAML"):
         _load(data_dir=tmp_path)
-
-
-def test_environment_and_merge_helpers() -> None:
-    """Environment variables nest by double underscore; nested mappings merge."""
-    assert from_environment({"HEARTH__A__B": "3", "OTHER": "x"}) == {"a": {"b": 3}}
-    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"b": 5}}) == {"a": {"b": 5, "c": 2}}
-    assert duration_ms("90s") == 90_000
-    with pytest.raises(ValueError):
-        duration_ms("soon")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from mautrix.types import EventType, PaginationDirection, RoomCreatePreset
+from mautrix.types import EventType, PaginationDirection
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.harness.calls import refused, seg
-from tests.harness.clients import ClientFactory, Method, User
+from tests.harness.clients import ClientFactory, Method, User, private_room_of_two
 from tests.harness.server import Homeserver
 from tests.harness.sync import SyncWatcher, room_timeline
 
@@ -30,16 +30,6 @@ XSS = (
     '<span style="background:url(javascript:alert(1))">styled</span><svg onload=alert(1)>'
 )
 XSS_CLEAN = "<b>hi</b><a>link</a><img><span>styled</span>"
-
-
-async def _room(clients: ClientFactory) -> tuple[str, User, User]:
-    alice = await clients.user("alice")
-    bob = await clients.user("bob")
-    room_id = await alice.client.create_room(
-        preset=RoomCreatePreset.PRIVATE, invitees=[bob.user_id]
-    )
-    await bob.client.join_room(room_id, max_retries=0)
-    return room_id, alice, bob
 
 
 async def _send(user: User, room_id: str, content: dict[str, Any]) -> str:
@@ -67,7 +57,7 @@ async def _metric(server: Homeserver, name: str, **labels: str) -> float:
 
 async def test_other_member_sees_sanitised_html(clients: ClientFactory) -> None:
     """Bob receives Alice's XSS attempt sanitised and her legit formatting exactly as sent."""
-    room_id, alice, bob = await _room(clients)
+    room_id, alice, bob = await private_room_of_two(clients)
     sanitised_before = await _metric(clients.server, "hearth_content_sanitised_total")
     watcher = SyncWatcher(bob.client)
     await watcher.prime()
@@ -99,7 +89,7 @@ async def test_other_member_sees_sanitised_html(clients: ClientFactory) -> None:
 
 async def test_edit_new_content_sanitised(clients: ClientFactory) -> None:
     """An edit's m.new_content.formatted_body is sanitised; the edit still applies."""
-    room_id, alice, bob = await _room(clients)
+    room_id, alice, bob = await private_room_of_two(clients)
     original = await _send(alice, room_id, {"msgtype": "m.text", "body": "first"})
     edit = await _send(alice, room_id, {
         "msgtype": "m.text", "body": "* second", "format": HTML,
@@ -128,7 +118,7 @@ async def test_malformed_content_refused_and_not_stored(clients: ClientFactory) 
     own event validator before any module runs, with 400 M_UNKNOWN; every other problem is
     the content guard's 400 M_BAD_JSON.
     """
-    room_id, alice, bob = await _room(clients)
+    room_id, alice, bob = await private_room_of_two(clients)
     refused_before = await _metric(clients.server, "hearth_content_refused_total",
                                    reason="wrong_type")
     ours: list[tuple[dict[str, Any], str]] = [

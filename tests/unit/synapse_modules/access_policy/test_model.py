@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
+from hearth.configuration.errors import ConfigError
 from hearth.render import PROJECT_DIR
 from hearth.synapse_modules.access_policy import PolicyError, load_policy, parse_policy
-from hearth.synapse_modules.access_policy.config import AccessPolicyConfig, ConfigError
+from hearth.synapse_modules.access_policy.config import AccessPolicyConfig
 
 PROJECT = PROJECT_DIR
 SHIPPED = PROJECT / "config" / "policy.yaml"

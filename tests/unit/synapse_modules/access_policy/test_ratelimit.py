@@ -86,20 +86,31 @@ def _redis_cli() -> list[str]:
 
 
 def test_redis_script_matches_the_bucket_arithmetic() -> None:
-    """The Lua script on a real Redis: burst, refusal with retry-after, recovery, expiry."""
-    cli = _redis_cli()
-    key = f"hearth:test:{uuid.uuid4()}"
+    """The Lua script on a real Redis: burst, refusal with retry-after, recovery, expiry.
 
-    def run() -> tuple[int, int]:
-        out = subprocess.run([*cli, "EVAL", BUCKET_SCRIPT, "1", key, "2", "3", "1"],
+    Redis keeps the time, so nothing here may depend on how fast the calls come: the burst is
+    checked at one token per 100 s (no refill between calls), recovery by waiting what the
+    script asks for."""
+    cli = _redis_cli()
+
+    def run(key: str, per_second: float, burst: int) -> tuple[int, int]:
+        out = subprocess.run([*cli, "EVAL", BUCKET_SCRIPT, "1", key, str(per_second),
+                              str(burst), "1"],
                              capture_output=True, text=True, check=True).stdout.split()
         return int(out[0]), int(out[1])
 
-    assert [run()[0] for _ in range(3)] == [1, 1, 1]
-    allowed, retry = run()
-    assert allowed == 0 and 400 <= retry <= 500
-    time.sleep(retry / 1000 + 0.05)
-    assert run()[0] == 1
-    ttl = subprocess.run([*cli, "PTTL", key], capture_output=True, text=True,
+    slow = f"hearth:test:{uuid.uuid4()}"
+    verdicts = [run(slow, 0.01, 3) for _ in range(5)]
+    assert [allowed for allowed, _ in verdicts] == [1, 1, 1, 0, 0]
+    assert all(0 < retry <= 100_000 for _, retry in verdicts[3:])
+
+    fast = f"hearth:test:{uuid.uuid4()}"
+    assert run(fast, 2, 3)[0] == 1
+    refused = next(retry for allowed, retry in (run(fast, 2, 3) for _ in range(50))
+                   if not allowed)  # drained, however slowly the calls come
+    assert 0 < refused <= 500
+    time.sleep(refused / 1000)  # the wait the script asked for, then a token is there
+    assert run(fast, 2, 3)[0] == 1
+    ttl = subprocess.run([*cli, "PTTL", fast], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert 0 < int(ttl) <= 2500

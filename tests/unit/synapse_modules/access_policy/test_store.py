@@ -9,16 +9,17 @@ from typing import Any, TypeVar
 
 import pytest
 
+from hearth.owned_tables import migrate_txn
 from hearth.render import PROJECT_DIR
 from hearth.synapse_modules.access_policy import Role, load_policy
 from hearth.synapse_modules.access_policy.resolver import RoleResolver
 from hearth.synapse_modules.access_policy.store import (
     LATEST,
+    SCHEMA,
     SOURCE_ADMIN,
     SOURCE_RULE,
     Assignment,
     PolicyStore,
-    migrate_txn,
 )
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ async def test_migrations_are_idempotent(conn: sqlite3.Connection) -> None:
     assert await store.migrate() == 0
     await store.assign(grant("@a:hs", "bot"))
     assert await store.migrate() == LATEST
-    assert migrate_txn(conn.cursor()) == LATEST
+    assert migrate_txn(conn.cursor(), SCHEMA) == LATEST
     assert await store.schema_version() == LATEST
     assert (await store.get_assignment("@a:hs")) == grant("@a:hs", "bot")
 

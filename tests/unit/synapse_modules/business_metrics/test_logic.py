@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hearth.configuration.errors import ConfigError
 from hearth.synapse_modules.business_metrics.classify import message_kind
-from hearth.synapse_modules.business_metrics.config import BusinessMetricsConfig, ConfigError
+from hearth.synapse_modules.business_metrics.config import BusinessMetricsConfig
 
 
 @pytest.mark.parametrize(
@@ -30,7 +31,7 @@ def test_config_parses_and_refuses_bad_values() -> None:
     """A valid config parses; a bad one names the key and the value."""
     parsed = BusinessMetricsConfig.parse({"server_name": "example.org"})
     assert parsed.server_name == "example.org" and parsed.active_users_interval_s == 60.0
-    with pytest.raises(ConfigError, match=r"'business_metrics\.server_name': got None"):
+    with pytest.raises(ConfigError, match=r"'business_metrics\.server_name': missing"):
         BusinessMetricsConfig.parse({})
     with pytest.raises(ConfigError, match=r"active_users_interval_s': got -1"):
         BusinessMetricsConfig.parse({"server_name": "x", "active_users_interval_s": -1})

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hearth.synapse_modules.content_guard.guard import ACCEPT, Rewrite, check_message
+from hearth.synapse_modules.content_guard.message_verdict import ACCEPT, Rewrite, check_message
 from hearth.synapse_modules.content_guard.validate import (
     MISSING_FIELD,
     TOO_DEEP,

@@ -10,12 +10,14 @@ import bcrypt
 import pyotp
 import pytest
 
+from hearth.owned_tables import migrate_txn, schema_version_txn
 from hearth.synapse_modules.login_security import store as s
 from hearth.synapse_modules.login_security.config import LoginSecurityConfig
+from hearth.synapse_modules.login_security.credentials import EnrolmentError, LoginGuard
 from hearth.synapse_modules.login_security.decisions import Outcome, Verdict
-from hearth.synapse_modules.login_security.guard import EnrolmentError, LoginGuard
 from hearth.synapse_modules.login_security.lockout import LockoutRule
 from hearth.synapse_modules.login_security.roles import RoleLookup
+from hearth.synapse_modules.synapse_compat.tables import find_user_txn
 
 RULE = LockoutRule(limit=3, window_ms=60_000, lock_ms=30_000)
 
@@ -25,15 +27,15 @@ def db() -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.execute("CREATE TABLE users (name TEXT, password_hash TEXT)")
     cur = conn.cursor()
-    assert s.migrate_txn(cur) == 0
+    assert migrate_txn(cur, s.SCHEMA) == 0
     yield conn
     conn.close()
 
 
 def test_migrations_are_idempotent(db: sqlite3.Connection) -> None:
     cur = db.cursor()
-    assert s.migrate_txn(cur) == s.LATEST
-    assert s.schema_version_txn(cur) == s.LATEST
+    assert migrate_txn(cur, s.SCHEMA) == s.LATEST
+    assert schema_version_txn(cur, s.SCHEMA) == s.LATEST
 
 
 def test_user_lookup_like_synapse(db: sqlite3.Connection) -> None:
@@ -41,11 +43,11 @@ def test_user_lookup_like_synapse(db: sqlite3.Connection) -> None:
     cur = db.cursor()
     cur.execute("INSERT INTO users VALUES ('@alice:hs', 'h1'), ('@Bob:hs', 'h2'), "
                 "('@bob:hs', 'h3'), ('@Carol:hs', 'h4')")
-    assert s.find_user_txn(cur, "@ALICE:hs") == ("@alice:hs", "h1")
-    assert s.find_user_txn(cur, "@bob:hs") == ("@bob:hs", "h3")
-    assert s.find_user_txn(cur, "@BOB:hs") is None
-    assert s.find_user_txn(cur, "@carol:hs") == ("@Carol:hs", "h4")
-    assert s.find_user_txn(cur, "@dave:hs") is None
+    assert find_user_txn(cur, "@ALICE:hs") == ("@alice:hs", "h1")
+    assert find_user_txn(cur, "@bob:hs") == ("@bob:hs", "h3")
+    assert find_user_txn(cur, "@BOB:hs") is None
+    assert find_user_txn(cur, "@carol:hs") == ("@Carol:hs", "h4")
+    assert find_user_txn(cur, "@dave:hs") is None
 
 
 def test_failure_counter_round_trip(db: sqlite3.Connection) -> None:

@@ -6,7 +6,7 @@ import pyotp
 import pytest
 
 from hearth.synapse_modules.login_security import totp
-from hearth.synapse_modules.login_security.passwords import suffix_guesses
+from hearth.synapse_modules.login_security.password_suffix import suffix_guesses
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 NOW = 1_700_000_015.0  # 15 s into a 30 s step

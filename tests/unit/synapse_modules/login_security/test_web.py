@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hearth.synapse_modules.login_security import web
 from hearth.synapse_modules.login_security.crypto import Keys
-from hearth.synapse_modules.login_security.requests import Registry
+from hearth.synapse_modules.login_security.request_notes import Registry
 from hearth.synapse_modules.web_security import CsrfTokens
 
 

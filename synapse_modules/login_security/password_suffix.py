@@ -1,33 +1,14 @@
-"""Checking a password against Synapse's stored hash, the way Synapse does (pure).
+"""Reading a second factor typed after the password into a stock client's password field (pure).
 
-Mirrors ``AuthHandler.validate_hash`` of Synapse 1.163: the password is NFKC-normalised,
-the configured pepper (``password_config.pepper``) appended, the bytes cut to bcrypt's 72,
-and checked with bcrypt. A NULL or malformed hash never matches. bcrypt is slow on purpose
-(about a quarter of a second at Synapse's 12 rounds): call this from a thread.
+The password itself is checked against Synapse's stored hash by
+``synapse_compat.password_hash.check_password``.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
-import bcrypt
-
 from hearth.synapse_modules.login_security.totp import RECOVERY_SUFFIX, TOTP_SUFFIX
-
-BCRYPT_MAX_BYTES = 72
-
-
-def check_password(password: str, stored_hash: str | None, pepper: str = "") -> bool:
-    """Whether ``password`` matches Synapse's ``users.password_hash``."""
-    if not stored_hash:
-        return False
-    candidate = (unicodedata.normalize("NFKC", password).encode("utf-8")
-                 + pepper.encode("utf-8"))[:BCRYPT_MAX_BYTES]
-    try:
-        return bool(bcrypt.checkpw(candidate, stored_hash.encode("ascii")))
-    except (ValueError, UnicodeEncodeError):
-        return False
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,10 @@ from hearth.synapse_modules.login_security.metrics import (
     MFA_RESETS,
     REFUSED_LOGINS,
 )
-from hearth.synapse_modules.login_security.passwords import check_password, suffix_guesses
+from hearth.synapse_modules.login_security.password_suffix import suffix_guesses
 from hearth.synapse_modules.login_security.roles import RoleLookup
 from hearth.synapse_modules.login_security.store import ACCOUNT, ADDRESS, LoginStore, TotpRow
+from hearth.synapse_modules.synapse_compat.password_hash import check_password
 
 logger = logging.getLogger(__name__)
 
@@ -112,19 +113,17 @@ class LoginGuard:
         FAILED_LOGINS.labels(self._server, reason).inc()
         now = self._now_ms()
         if user_id is not None:
-            before, after = await self._store.record_failure(ACCOUNT, user_id, now,
-                                                             self._account_rule)
-            if just_locked(before, after, now):
-                LOCKOUTS.labels(self._server, ACCOUNT).inc()
-                logger.warning("login_security: %s locked until %s after %d failures",
-                               user_id, after.locked_until_ms, after.failures)
+            await self._count_failure(ACCOUNT, user_id, now, self._account_rule)
         if address is not None and self._counts_address(address):
-            before, after = await self._store.record_failure(ADDRESS, address, now,
-                                                             self._address_rule)
-            if just_locked(before, after, now):
-                LOCKOUTS.labels(self._server, ADDRESS).inc()
-                logger.warning("login_security: address %s blocked until %s after %d failures",
-                               address, after.locked_until_ms, after.failures)
+            await self._count_failure(ADDRESS, address, now, self._address_rule)
+
+    async def _count_failure(self, scope: str, subject: str, now: int, rule: LockoutRule
+                             ) -> None:
+        before, after = await self._store.record_failure(scope, subject, now, rule)
+        if just_locked(before, after, now):
+            LOCKOUTS.labels(self._server, scope).inc()
+            logger.warning("login_security: %s %s locked until %s after %d failures",
+                           scope, subject, after.locked_until_ms, after.failures)
 
     async def canonical_user(self, user_id: str) -> str | None:
         found = await self._store.find_user(user_id)

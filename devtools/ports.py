@@ -1,4 +1,4 @@
-"""Free loopback ports for the servers the benchmark starts."""
+"""Free loopback ports for the processes the tests and the benchmark start."""
 
 from __future__ import annotations
 

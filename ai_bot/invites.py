@@ -1,0 +1,48 @@
+"""Invites to the bot: join when the inviter may use the AI, decline (with a reason) if not.
+
+Joining is retried a few times (a homeserver that is restarting refuses it for a moment); an
+invite that still could not be accepted is tried again if it is delivered again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from hearth.ai_bot import strings
+from hearth.ai_bot.matrix.protocols import Memberships
+from hearth.ai_bot.permissions import AccessPolicy
+
+logger = logging.getLogger(__name__)
+
+JOIN_ATTEMPTS = 5
+
+
+class Invites:
+    """Answers each invite once."""
+
+    def __init__(self, memberships: Memberships, policy: AccessPolicy, bot_user_id: str, *,
+                 pause: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.memberships = memberships
+        self.policy = policy
+        self.bot_user_id = bot_user_id
+        self.pause = pause
+        self._handled: set[str] = set()
+
+    async def on_invite(self, room_id: str, sender: str, invitee: str, membership: str) -> None:
+        if invitee != self.bot_user_id or membership != "invite" or room_id in self._handled:
+            return
+        self._handled.add(room_id)
+        if (await self.policy.access(sender)).use_ai:
+            logger.info("joining %s (invited by %s)", room_id, sender)
+            for attempt in range(JOIN_ATTEMPTS):
+                if await self.memberships.join_room(room_id):
+                    return
+                await self.pause(2 ** attempt)
+            self._handled.discard(room_id)
+            return
+        logger.info("declining invite to %s from %s", room_id, sender)
+        with contextlib.suppress(Exception):
+            await self.memberships.leave_room(room_id, strings.INVITE_REFUSED_REASON)

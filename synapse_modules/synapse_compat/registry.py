@@ -1,0 +1,95 @@
+"""The Synapse internals this project relies on: what each is, where it lives, why we need it.
+
+An entry per internal, each with a contract test named after it (``test_<name>_...`` in the
+unit or integration contract tests; a unit test checks every entry has one). Before moving
+``SUPPORTED_SERIES`` to a new Synapse release, read the listed files of that release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Internal:
+    """One thing we use that Synapse does not promise to keep."""
+
+    name: str
+    source: str  # the file of Synapse 1.163 it comes from
+    what: str
+    why: str
+    used_by: tuple[str, ...]
+
+
+INTERNALS: tuple[Internal, ...] = (
+    Internal(
+        "direct_serve_json_resource", "synapse/http/server.py",
+        "DirectServeJsonResource: dispatches to async _async_render_<METHOD>(request), "
+        "sends the returned (status, JSON) and turns a SynapseError into a Matrix error.",
+        "Our JSON APIs answer like Synapse's own endpoints without re-implementing rendering.",
+        ("access_policy/admin_api.py", "login_security/api.py"),
+    ),
+    Internal(
+        "direct_serve_html_resource", "synapse/http/server.py",
+        "DirectServeHtmlResource: the same dispatch for HTML pages (respond_with_html).",
+        "The TOTP enrolment page.",
+        ("login_security/page.py",),
+    ),
+    Internal(
+        "synapse_request", "synapse/http/site.py",
+        "SynapseRequest: get_request_id(), request_id_header, path, method, args, content, "
+        "client, requestHeaders, notifyFinish().",
+        "Reading the client address and keying per-request notes by Synapse's request ID.",
+        ("login_security/gate.py", "login_security/api.py", "login_security/page.py",
+         "access_policy/admin_api.py"),
+    ),
+    Internal(
+        "resource_tree_takeover", "synapse/util/httpresourcetree.py",
+        "A resource registered at /_matrix takes over the children Synapse put under its "
+        "UnrecognizedRequestResource placeholder there; routing passes through its "
+        "getChildWithDefault (Twisted's Resource tree walk).",
+        "The client-address gate sees every POST /_matrix/client/*/login before Synapse; "
+        "auth providers and the login spam check are not given the request.",
+        ("login_security/gate.py",),
+    ),
+    Internal(
+        "logging_context_request", "synapse/logging/context.py",
+        "current_context().request: the ContextRequest of the request being handled, whose "
+        "request_id is the SynapseRequest's.",
+        "Linking the password check and the login spam check of the same /login.",
+        ("login_security/module.py",),
+    ),
+    Internal(
+        "make_deferred_yieldable", "synapse/logging/context.py",
+        "Waits on a Twisted Deferred without losing Synapse's logging context.",
+        "The Redis rate-limit buckets (txredisapi returns Deferreds).",
+        ("access_policy/module.py",),
+    ),
+    Internal(
+        "password_hash", "synapse/handlers/auth.py",
+        "AuthHandler.hash/validate_hash: bcrypt over NFKC(password) + pepper, cut to 72 "
+        "bytes, stored in users.password_hash.",
+        "Checking a password (and password + appended code) in the auth checker, the JSON API "
+        "and the enrolment page, so every check counts towards the lockout.",
+        ("login_security/credentials.py",),
+    ),
+    Internal(
+        "users_table", "synapse/storage/databases/main/registration.py",
+        "users(name, password_hash, is_guest, deactivated); login looks names up "
+        "case-insensitively (get_users_by_id_case_insensitive).",
+        "Finding the canonical user and hash at login; counting users per role.",
+        ("login_security/store.py", "access_policy/store.py"),
+    ),
+    Internal(
+        "local_media_repository_table", "synapse/storage/databases/main/media_repository.py",
+        "local_media_repository(user_id, media_length, url_cache).",
+        "A role's media quota counts the bytes a user has stored.",
+        ("access_policy/store.py",),
+    ),
+    Internal(
+        "user_ips_table", "synapse/storage/databases/main/client_ips.py",
+        "user_ips(user_id, last_seen): client activity, written as requests arrive.",
+        "Active-user gauges (1, 7 and 30 days).",
+        ("business_metrics/module.py",),
+    ),
+)

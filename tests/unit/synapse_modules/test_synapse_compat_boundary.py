@@ -1,0 +1,69 @@
+"""Synapse internals are imported only by synapse_compat, and each it names has a contract test.
+
+Read from the source with ``ast`` (imports inside functions count too), so a new import of an
+internal anywhere else fails here with its file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from hearth.render import PROJECT_DIR
+from hearth.synapse_modules.synapse_compat.registry import INTERNALS
+
+MODULES_DIR = PROJECT_DIR / "synapse_modules"
+COMPAT_DIR = MODULES_DIR / "synapse_compat"
+# Synapse's documented module API: what a module may import directly.
+PUBLIC = ("synapse.module_api", "synapse.api.errors", "synapse.types", "synapse.events")
+# Not Synapse, but only there to re-implement or reach into Synapse.
+ALSO_INTERNAL = ("bcrypt", "twisted.web")
+CONTRACT_TESTS = (
+    PROJECT_DIR / "tests" / "unit" / "synapse_modules" / "test_synapse_compat_contracts.py",
+    PROJECT_DIR / "tests" / "integration" / "synapse_modules" / "test_synapse_compat.py",
+)
+
+
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == package or name.startswith(package + ".") for package in packages)
+
+
+def _imported(path: Path) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module, node.lineno))
+    return found
+
+
+def test_synapse_internals_imported_only_by_the_compat_package() -> None:
+    """Outside synapse_compat/, only the public module API of Synapse is imported."""
+    offending = [
+        f"{path.relative_to(PROJECT_DIR)}:{line}: {name}"
+        for path in sorted(MODULES_DIR.rglob("*.py")) if COMPAT_DIR not in path.parents
+        for name, line in _imported(path)
+        if (_within(name, ("synapse",)) and not _within(name, PUBLIC))
+        or _within(name, ALSO_INTERNAL)
+    ]
+    assert offending == [], "import these through hearth.synapse_modules.synapse_compat"
+
+
+def test_registry_every_internal_has_a_contract_test() -> None:
+    """Each named internal has a ``test_<name>_...`` in the contract tests."""
+    tests = "\n".join(path.read_text() for path in CONTRACT_TESTS)
+    missing = [i.name for i in INTERNALS if not re.search(rf"def test_{i.name}_\w+", tests)]
+    assert missing == []
+
+
+def test_registry_entries_name_real_files() -> None:
+    """Each entry names the Synapse file it comes from and the files of ours that use it."""
+    import synapse
+
+    synapse_root = Path(synapse.__file__).parent.parent
+    for internal in INTERNALS:
+        assert (synapse_root / internal.source).is_file(), internal.source
+        for user in internal.used_by:
+            assert (MODULES_DIR / user).is_file(), f"{internal.name}: {user}"
