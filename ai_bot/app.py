@@ -26,7 +26,7 @@ from nio import (
 from hearth.ai_bot import strings
 from hearth.ai_bot.answer import Answerer, Counter
 from hearth.ai_bot.budget.types import Ledger
-from hearth.ai_bot.config import BotConfig, StreamingConfig
+from hearth.ai_bot.config import BotConfig
 from hearth.ai_bot.dispatch import Dispatcher
 from hearth.ai_bot.invites import Invites
 from hearth.ai_bot.links import AnswerLinks
@@ -38,7 +38,7 @@ from hearth.ai_bot.matrix.encryption import Encryption
 from hearth.ai_bot.permissions import AccessPolicy
 from hearth.ai_bot.records import Records
 from hearth.ai_bot.room_settings import RoomSettingsCache
-from hearth.ai_bot.streaming.scheduler import EditCadence, EditScheduler, Observer
+from hearth.ai_bot.streaming.scheduler import EditScheduler, Observer
 from hearth.ai_bot.sync_loop import SyncLoop
 from hearth.ai_bot.tasks import Tasks
 from hearth.ai_bot.tools.builtins import builtin_registry
@@ -46,18 +46,6 @@ from hearth.ai_bot.tools.builtins import builtin_registry
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_S = 15.0
-
-
-def edit_cadence(streaming: StreamingConfig) -> EditCadence:
-    """The scheduler's cadence as the bot config sets it."""
-    return EditCadence(
-        min_interval_s=streaming.min_edit_interval_s,
-        edits_per_second=streaming.max_edits_per_second,
-        max_body_bytes=streaming.max_body_bytes,
-        max_concurrent=streaming.max_concurrent_sends,
-        final_retry_deadline_s=streaming.final_retry_deadline_s,
-        msgtype=streaming.msgtype,
-    )
 
 
 class Bot:
@@ -72,7 +60,7 @@ class Bot:
         self.matrix = matrix
         self.stopping = asyncio.Event()
         self.tasks = Tasks()
-        self.scheduler = EditScheduler(matrix, edit_cadence(config.streaming), observer=observer)
+        self.scheduler = EditScheduler(matrix, config.streaming, observer=observer)
         answerer = Answerer(
             config, provider=provider, catalogue=catalogue, ledger=ledger,
             scheduler=self.scheduler, reader=matrix,

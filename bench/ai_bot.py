@@ -18,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import shlex
 import shutil
 import subprocess
 import sys
@@ -34,12 +33,13 @@ from urllib.parse import quote
 import aiohttp
 
 from bench.matrix import Client, Endpoint, MatrixError, open_session
+from bench.options import AiOptions, reproduce_command
 from bench.postgres import Database, temporary_database
 from bench.servers.base import tail
 from bench.servers.ours_ai import OursWithBot
 from bench.stats import percentile
 from devtools.ports import free_port
-from devtools.processes import stop_process
+from devtools.processes import printed_line, start_logged, stop_process, wait_until_ready
 from hearth.render import PROJECT_DIR
 
 LIVE = "org.matrix.msc4357.live"
@@ -52,36 +52,6 @@ READY_TIMEOUT_S = 30.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 SHORT_ANSWER = "Sure, here is a short answer from the benchmark model."
-
-
-@dataclass(frozen=True)
-class AiOptions:
-    """Sizes of an AI-bot run."""
-
-    database: str = "sqlite"
-    prompts: int = 50
-    warmup: int = 5
-    conversations: int = 100
-    tokens: int = 300
-    tokens_per_second: float = 50.0
-
-    def quick(self) -> AiOptions:
-        return AiOptions(self.database, prompts=10, warmup=2, conversations=10, tokens=100)
-
-    def args(self) -> list[str]:
-        """The command-line arguments that repeat this run (defaults left out)."""
-        default, args = AiOptions(), ["--suite", "ai_bot"]
-        for name, flag in (("database", "--database"), ("prompts", "--prompts"),
-                           ("warmup", "--warmup"), ("conversations", "--conversations"),
-                           ("tokens", "--tokens"), ("tokens_per_second", "--token-rate")):
-            value = getattr(self, name)
-            if value != getattr(default, name):
-                whole = isinstance(value, float) and value.is_integer()
-                args += [flag, str(int(value)) if whole else str(value)]
-        return args
-
-    def reproduce(self) -> str:
-        return f'make bench BENCH_ARGS="{shlex.join(self.args())}"'
 
 
 def long_answer(tokens: int) -> str:
@@ -105,24 +75,18 @@ class FakeModel:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    @property
-    def control_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/_fake"
+    def _control(self, action: str) -> str:
+        """The URL of one of the fake's scripting endpoints."""
+        return f"http://127.0.0.1:{self.port}/_fake/{action}"
 
     def start(self) -> None:
-        self.output_file.parent.mkdir(parents=True, exist_ok=True)
-        with self.output_file.open("wb") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "devtools.fake_openai", "--port", str(self.port)],
-                cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while "ready:" not in self.output_file.read_text(encoding="utf-8", errors="replace"):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the fake model did not start:\n{tail(self.output_file)}")
-            time.sleep(0.1)
+        self.process = start_logged(
+            [sys.executable, "-m", "devtools.fake_openai", "--port", str(self.port)],
+            self.output_file, PROJECT_DIR)
+        if not wait_until_ready(self.process, lambda: printed_line(self.output_file, "ready:"),
+                                READY_TIMEOUT_S, poll_s=0.1):
+            self.stop()
+            raise RuntimeError(f"the fake model did not start:\n{tail(self.output_file)}")
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -130,15 +94,15 @@ class FakeModel:
             stop_process(process, 10)
 
     async def script(self, session: aiohttp.ClientSession, steps: list[dict[str, Any]]) -> None:
-        async with session.post(f"{self.control_url}/script", json=steps) as response:
+        async with session.post(self._control("script"), json=steps) as response:
             response.raise_for_status()
 
     async def reset(self, session: aiohttp.ClientSession) -> None:
-        async with session.post(f"{self.control_url}/reset", json={}) as response:
+        async with session.post(self._control("reset"), json={}) as response:
             response.raise_for_status()
 
     async def requests(self, session: aiohttp.ClientSession) -> list[dict[str, Any]]:
-        async with session.get(f"{self.control_url}/requests") as response:
+        async with session.get(self._control("requests")) as response:
             response.raise_for_status()
             return list(await response.json())
 
@@ -546,7 +510,7 @@ def markdown_section(rows: list[tuple[str, str]], lat: LatencyResult, conc: Conc
         + ", ".join(f"{k} {v:.0f}" for k, v in conc.metrics_delta.items()) + ".",
         "",
         *notes(lat, conc, options),
-        f"Reproduce: `{options.reproduce()}`",
+        f"Reproduce: `{reproduce_command(options)}`",
     ]
     return "\n".join(lines)
 
@@ -601,7 +565,7 @@ def run(options: AiOptions, output: Path | None, keep_data: bool,
         docs.write_section(output, f"ai_bot:{options.database}",
                            markdown_section(rows, lat, conc, options, date))
         log(f"wrote section ai_bot:{options.database} of {output}")
-    print(f"\nreproduce: {options.reproduce()}")
+    print(f"\nreproduce: {reproduce_command(options)}")
     return 0
 
 

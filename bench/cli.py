@@ -15,8 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import ai_bot, docs, machine, report, results
-from bench.ai_bot import AiOptions
-from bench.options import Options, reproduce_command
+from bench.options import AiOptions, Options, reproduce_command
 from bench.postgres import Database, DatabaseError, temporary_database
 from bench.runner import Measured, ScenarioError, run_scenarios
 from bench.scenarios import REGISTRY, select

@@ -120,3 +120,11 @@ class Client:
         if since is not None:
             params["since"] = since
         return await self.request("GET", "/sync", params=params)
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A sender and the room it sends into."""
+
+    client: Client
+    room_id: str

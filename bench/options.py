@@ -3,18 +3,48 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, fields, replace
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import ClassVar, Literal
 
 Engine = Literal["sqlite", "postgres"]
 
 
 @dataclass(frozen=True)
-class Options:
-    """Sizes of a run. Latency counts and the throughput duration are totals per server,
-    split evenly over ``rounds`` alternating rounds."""
+class RunOptions:
+    """What a run of either suite has: the database; and, from ``SUITE`` and ``FLAGS``, the
+    command-line arguments that select it."""
+
+    SUITE: ClassVar[tuple[str, ...]] = ()
+    # Option name on the command line for each size, in the order they are printed.
+    FLAGS: ClassVar[dict[str, str]]
 
     database: Engine = "sqlite"
+
+    def args(self) -> list[str]:
+        """The command-line arguments that select this run (defaults left out)."""
+        default, args = type(self)(), list(self.SUITE)
+        for name, flag in self.FLAGS.items():
+            value = getattr(self, name)
+            if value != getattr(default, name):
+                args += [flag, _text(value)]
+        return args
+
+
+@dataclass(frozen=True)
+class Options(RunOptions):
+    """Sizes of a core run. Latency counts and the throughput duration are totals per server,
+    split evenly over ``rounds`` alternating rounds."""
+
+    FLAGS: ClassVar[dict[str, str]] = {
+        "database": "--database",
+        "messages": "--messages",
+        "warmup": "--warmup",
+        "duration_s": "--duration",
+        "senders": "--senders",
+        "rooms": "--rooms",
+        "rounds": "--rounds",
+    }
+
     messages: int = 300
     warmup: int = 20
     duration_s: float = 20.0
@@ -28,17 +58,30 @@ class Options:
         return replace(self, messages=40, warmup=5, duration_s=4.0, senders=10, rooms=3,
                        rounds=2)
 
+    def args(self) -> list[str]:
+        return [*super().args(), *(arg for name in self.scenarios for arg in ("--scenario", name))]
 
-# Option name on the command line for each field, in the order they are printed.
-FLAGS = {
-    "database": "--database",
-    "messages": "--messages",
-    "warmup": "--warmup",
-    "duration_s": "--duration",
-    "senders": "--senders",
-    "rooms": "--rooms",
-    "rounds": "--rounds",
-}
+
+@dataclass(frozen=True)
+class AiOptions(RunOptions):
+    """Sizes of an AI-bot run (``--suite ai_bot``)."""
+
+    SUITE: ClassVar[tuple[str, ...]] = ("--suite", "ai_bot")
+    FLAGS: ClassVar[dict[str, str]] = {
+        "database": "--database", "prompts": "--prompts", "warmup": "--warmup",
+        "conversations": "--conversations", "tokens": "--tokens",
+        "tokens_per_second": "--token-rate",
+    }
+
+    prompts: int = 50
+    warmup: int = 5
+    conversations: int = 100
+    tokens: int = 300
+    tokens_per_second: float = 50.0
+
+    def quick(self) -> AiOptions:
+        """Small numbers for a smoke run."""
+        return AiOptions(self.database, prompts=10, warmup=2, conversations=10, tokens=100)
 
 
 def _text(value: object) -> str:
@@ -47,23 +90,9 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def bench_args(options: Options) -> list[str]:
-    """The command-line arguments that select ``options`` (defaults left out)."""
-    default = Options()
-    args: list[str] = []
-    for field in fields(Options):
-        value = getattr(options, field.name)
-        if field.name == "scenarios":
-            for name in value:
-                args += ["--scenario", name]
-        elif value != getattr(default, field.name):
-            args += [FLAGS[field.name], _text(value)]
-    return args
-
-
-def reproduce_command(options: Options) -> str:
+def reproduce_command(options: RunOptions) -> str:
     """``make bench`` with the ``BENCH_ARGS`` that repeat this run."""
-    args = bench_args(options)
+    args = options.args()
     if not args:
         return "make bench"
     return f'make bench BENCH_ARGS="{shlex.join(args)}"'

@@ -19,20 +19,19 @@ from hearth.configuration.module_config import FrozenConfig, parse_module_config
 
 # OpenAI list prices in USD per million tokens (standard tier, uncached input), as published on
 # OpenAI's pricing and model pages in 2025 (checked 2025-06). Context windows and output caps
-# from the same model pages.
-DEFAULT_MODELS: tuple[ModelInfo, ...] = (
-    ModelInfo("gpt-4o", context_window=128_000, input_price_per_mtok=2.50,
-              output_price_per_mtok=10.00, supports_tools=True, supports_vision=True,
-              max_output_tokens=16_384),
-    ModelInfo("gpt-4o-mini", context_window=128_000, input_price_per_mtok=0.15,
-              output_price_per_mtok=0.60, supports_tools=True, supports_vision=True,
-              max_output_tokens=16_384),
-    ModelInfo("gpt-4.1", context_window=1_047_576, input_price_per_mtok=2.00,
-              output_price_per_mtok=8.00, supports_tools=True, supports_vision=True,
-              max_output_tokens=32_768),
-    ModelInfo("gpt-4.1-mini", context_window=1_047_576, input_price_per_mtok=0.40,
-              output_price_per_mtok=1.60, supports_tools=True, supports_vision=True,
-              max_output_tokens=32_768),
+# from the same model pages. All of them take tools and images.
+_OPENAI_MODELS: tuple[tuple[str, int, float, float, int], ...] = (
+    # name           context    input  output  max output tokens
+    ("gpt-4o",       128_000,   2.50,  10.00,  16_384),
+    ("gpt-4o-mini",  128_000,   0.15,  0.60,   16_384),
+    ("gpt-4.1",      1_047_576, 2.00,  8.00,   32_768),
+    ("gpt-4.1-mini", 1_047_576, 0.40,  1.60,   32_768),
+)
+DEFAULT_MODELS: tuple[ModelInfo, ...] = tuple(
+    ModelInfo(name, context_window=context, input_price_per_mtok=input_price,
+              output_price_per_mtok=output_price, supports_tools=True, supports_vision=True,
+              max_output_tokens=max_output)
+    for name, context, input_price, output_price, max_output in _OPENAI_MODELS
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -95,15 +96,14 @@ class FallbackProvider:
         self._primary = primary
         self._fallback = fallback
         self._fallback_model = fallback_model
-        self._threshold = failure_threshold
-        self._open_s = open_s
-        self._clock = clock
+        # Every primary model gets a breaker of its own, all alike.
+        self._new_breaker = functools.partial(CircuitBreaker, failure_threshold, open_s, clock)
         self._breakers: dict[str, CircuitBreaker] = {}
 
     def breaker(self, model: str) -> CircuitBreaker:
         """The breaker of a primary model (made on first use)."""
         if model not in self._breakers:
-            self._breakers[model] = CircuitBreaker(self._threshold, self._open_s, self._clock)
+            self._breakers[model] = self._new_breaker()
         return self._breakers[model]
 
     def model_for(self, model: str) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from hearth.ai_bot import strings
+from hearth.ai_bot.config import StreamingConfig
 from hearth.ai_bot.matrix.errors import RateLimited, SendFailed
 from hearth.ai_bot.matrix.protocols import Sender
 from hearth.ai_bot.streaming.content import (
@@ -67,18 +68,6 @@ class NullObserver:
 
     def rate_limited(self) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class EditCadence:
-    """How often and how much the scheduler may send (see ``StreamingConfig``)."""
-
-    min_interval_s: float = 0.8
-    edits_per_second: float = 8.0
-    max_body_bytes: int = 12_000
-    max_concurrent: int = 4
-    final_retry_deadline_s: float = 900.0
-    msgtype: str = "m.text"
 
 
 @dataclass
@@ -201,18 +190,18 @@ class EditScheduler:
     """Coalesces the edits of every live answer of one bot account."""
 
     def __init__(
-        self, sender: Sender, cadence: EditCadence = EditCadence(), *, clock: Clock | None = None,
-        observer: Observer | None = None, instance: str | None = None,
+        self, sender: Sender, cadence: StreamingConfig | None = None, *,
+        clock: Clock | None = None, observer: Observer | None = None, instance: str | None = None,
     ) -> None:
         self.sender = sender
-        self.cadence = cadence
+        self.cadence = StreamingConfig() if cadence is None else cadence
         self.clock = clock or MonotonicClock()
         self.observer: Observer = observer or NullObserver()
         self.instance = instance or f"{int(time.time() * 1000):x}"
         self.answers: list[LiveAnswer] = []
         self.paused_until = 0.0
         self.backoff = 1.0
-        self.tokens = cadence.edits_per_second
+        self.tokens = self.cadence.max_edits_per_second
         self._refilled_at = self.clock.now()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -237,10 +226,11 @@ class EditScheduler:
     def interval(self) -> float:
         """Seconds between two edits of one answer, given how many answers share the budget."""
         live = sum(1 for a in self.answers if not a.finished) or 1
-        return max(self.cadence.min_interval_s, live / self.cadence.edits_per_second) * self.backoff
+        cadence = self.cadence
+        return max(cadence.min_edit_interval_s, live / cadence.max_edits_per_second) * self.backoff
 
     def _refill(self, now: float) -> None:
-        rate = self.cadence.edits_per_second
+        rate = self.cadence.max_edits_per_second
         self.tokens = min(rate, self.tokens + (now - self._refilled_at) * rate)
         self._refilled_at = now
 
@@ -273,14 +263,14 @@ class EditScheduler:
         self._refill(now)
         actions = [a for a in (self._action(x, now) for x in self.answers) if a is not None]
         actions.sort(key=lambda a: (not a.priority, a.answer.last_sent_at))
-        room = self.cadence.max_concurrent - sum(1 for a in self.answers if a.in_flight)
+        room = self.cadence.max_concurrent_sends - sum(1 for a in self.answers if a.in_flight)
         chosen: list[_Action] = []
         for action in actions:
             if len(chosen) >= room:
                 break
             if not action.priority and self.tokens < 1:
                 continue
-            self.tokens = max(self.tokens - 1, -self.cadence.edits_per_second)
+            self.tokens = max(self.tokens - 1, -self.cadence.max_edits_per_second)
             chosen.append(action)
         return chosen
 
@@ -299,7 +289,7 @@ class EditScheduler:
             shown = answer.visible(last)
             if not answer.finished and last.event_id and shown.strip() and shown != last.sent:
                 times.append(max(answer.last_sent_at + self.interval(),
-                                 now + (1 - self.tokens) / self.cadence.edits_per_second))
+                                 now + (1 - self.tokens) / self.cadence.max_edits_per_second))
         return min(times) if times else None
 
     # -- sending -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ joined."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,17 +18,26 @@ from hearth.ai_bot.routing import Conversation, strip_reply_fallback
 from hearth.ai_bot.tools.registry import ToolContext, ToolError, ToolRegistry
 
 
-def _param(kind: str, description: str, **limits: Any) -> dict[str, Any]:
-    """One parameter's JSON schema."""
-    return {"type": kind, "description": description, **limits}
+@dataclass(frozen=True)
+class _Param:
+    """One parameter of a tool: its JSON schema, and whether the model must give it."""
+
+    schema: dict[str, Any]
+    required: bool = False
 
 
-def _object(required: tuple[str, ...] = (), **properties: dict[str, Any]) -> dict[str, Any]:
-    """A tool's parameters as the JSON-schema object the model sees."""
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
+def _param(kind: str, description: str, *, required: bool = False, **limits: Any) -> _Param:
+    return _Param({"type": kind, "description": description, **limits}, required)
+
+
+def _tool(name: str, description: str, **params: _Param) -> ToolSpec:
+    """A tool's spec, its parameters as the JSON-schema object the model sees."""
+    schema: dict[str, Any] = {"type": "object",
+                              "properties": {key: p.schema for key, p in params.items()}}
+    required = [key for key, p in params.items() if p.required]
     if required:
-        schema["required"] = list(required)
-    return schema
+        schema["required"] = required
+    return ToolSpec(name=name, description=description, parameters=schema)
 
 
 async def visible_since(context: ToolContext) -> int:
@@ -55,15 +65,12 @@ def _text_events(events: list[dict[str, Any]], since: int) -> list[dict[str, Any
 
 
 class SearchRoomHistory:
-    spec = ToolSpec(
-        name="search_room_history",
-        description="Search this room's message history for messages containing all the words "
-        "of a query (case-insensitive). Returns matching messages, newest first.",
-        parameters=_object(
-            ("query",), query=_param("string", "words to look for"),
-            limit=_param("integer", "how many matches at most (default 10)",
-                         minimum=1, maximum=50),
-        ),
+    spec = _tool(
+        "search_room_history",
+        "Search this room's message history for messages containing all the words of a query "
+        "(case-insensitive). Returns matching messages, newest first.",
+        query=_param("string", "words to look for", required=True),
+        limit=_param("integer", "how many matches at most (default 10)", minimum=1, maximum=50),
     )
 
     def __init__(self, scan_events: int) -> None:
@@ -85,14 +92,12 @@ class SearchRoomHistory:
 
 
 class ReadMessage:
-    spec = ToolSpec(
-        name="read_message",
-        description="Read one message of this room by its event ID; with thread=true, read "
-        "the whole thread that starts at that message.",
-        parameters=_object(
-            ("event_id",), event_id=_param("string", "the message's event ID ($...)"),
-            thread=_param("boolean", "read the thread it starts"),
-        ),
+    spec = _tool(
+        "read_message",
+        "Read one message of this room by its event ID; with thread=true, read the whole "
+        "thread that starts at that message.",
+        event_id=_param("string", "the message's event ID ($...)", required=True),
+        thread=_param("boolean", "read the thread it starts"),
     )
 
     async def run(self, args: Mapping[str, Any], context: ToolContext) -> str:
@@ -112,11 +117,8 @@ class ReadMessage:
 
 
 class ListMembers:
-    spec = ToolSpec(
-        name="list_members",
-        description="List the people who are members of this room (display name and user ID).",
-        parameters=_object(),
-    )
+    spec = _tool("list_members",
+                 "List the people who are members of this room (display name and user ID).")
 
     async def run(self, args: Mapping[str, Any], context: ToolContext) -> str:
         await visible_since(context)
@@ -126,11 +128,9 @@ class ListMembers:
 
 
 class CurrentDateTime:
-    spec = ToolSpec(
-        name="current_datetime",
-        description="The current date and time, in UTC or in a given IANA time zone.",
-        parameters=_object(timezone=_param("string", "e.g. Europe/Paris")),
-    )
+    spec = _tool("current_datetime",
+                 "The current date and time, in UTC or in a given IANA time zone.",
+                 timezone=_param("string", "e.g. Europe/Paris"))
 
     async def run(self, args: Mapping[str, Any], context: ToolContext) -> str:
         name = str(args.get("timezone") or "UTC")

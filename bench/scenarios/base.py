@@ -9,7 +9,7 @@ from typing import ClassVar, Generic, Literal, TypeVar
 
 from bench.matrix import Endpoint
 from bench.options import Options
-from bench.stats import percentile
+from bench.stats import percentile, split
 
 FixtureT = TypeVar("FixtureT")
 
@@ -63,7 +63,11 @@ class Scenario(ABC, Generic[FixtureT]):
     """
 
     name: ClassVar[str]
-    title: ClassVar[str]
+
+    @property
+    def title(self) -> str:
+        """The name as the report writes it."""
+        return self.name.replace("_", " ")
 
     @abstractmethod
     async def prepare(self, endpoint: Endpoint, options: Options) -> FixtureT:
@@ -80,3 +84,29 @@ class Scenario(ABC, Generic[FixtureT]):
     def describe(self, options: Options) -> str:
         """One line on what the scenario did, for the docs."""
         return self.title
+
+
+class SequentialLatency(Scenario[FixtureT]):
+    """Messages timed one after another: ``options.warmup`` untimed ones once per server, then
+    ``options.messages`` split over the rounds, reported as p50/p95/p99."""
+
+    @abstractmethod
+    async def setup(self, endpoint: Endpoint) -> FixtureT:
+        """The accounts and the room of one server."""
+
+    @abstractmethod
+    async def timed(self, fixture: FixtureT, count: int) -> list[float]:
+        """Send ``count`` messages one at a time; each one's latency in ms."""
+
+    async def prepare(self, endpoint: Endpoint, options: Options) -> FixtureT:
+        fixture = await self.setup(endpoint)
+        await self.timed(fixture, options.warmup)
+        return fixture
+
+    async def measure(self, fixture: FixtureT, options: Options, round_index: int) -> Sample:
+        latencies = await self.timed(fixture, split(options.messages, options.rounds,
+                                                    round_index))
+        return Sample(latencies_ms=latencies, ok=len(latencies))
+
+    def summarize(self, sample: Sample) -> list[Metric]:
+        return latency_metrics(sample)

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 from bench.matrix import Client, Endpoint
 from bench.options import Options
-from bench.scenarios.base import Metric, Sample, Scenario, latency_metrics
+from bench.scenarios.base import SequentialLatency
 from bench.scenarios.registry import register
-from bench.stats import split
 
 SYNC_TIMEOUT_MS = 30_000
 DELIVERY_TIMEOUT_S = 30.0
@@ -85,50 +84,38 @@ class Fixture:
     room_id: str
 
 
-async def timed_deliveries(fixture: Fixture, count: int) -> list[float]:
-    """Send ``count`` messages one at a time, each after the previous arrived; latencies in ms."""
-    watcher = TimelineWatcher(fixture.receiver, fixture.room_id)
-    await watcher.prime()
-    task = asyncio.create_task(watcher.run())
-    tag = secrets.token_hex(4)
-    latencies: list[float] = []
-    try:
-        for index in range(count):
-            body = f"delivery {tag} {index}"
-            arrival = watcher.expect(body)
-            started = time.perf_counter()
-            await fixture.sender.send_text(fixture.room_id, body)
-            arrived = await asyncio.wait_for(arrival, DELIVERY_TIMEOUT_S)
-            latencies.append((arrived - started) * 1000)
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    return latencies
-
-
 @register
-class DeliveryLatency(Scenario[Fixture]):
+class DeliveryLatency(SequentialLatency[Fixture]):
     """Sequential messages, each timed until the receiver's /sync returns it."""
 
     name = "delivery_latency"
-    title = "delivery latency"
 
-    async def prepare(self, endpoint: Endpoint, options: Options) -> Fixture:
+    async def setup(self, endpoint: Endpoint) -> Fixture:
         sender, receiver = await endpoint.register_many("deliver", 2)
         room_id = await sender.create_room()
         await receiver.join(room_id)
-        fixture = Fixture(sender, receiver, room_id)
-        await timed_deliveries(fixture, options.warmup)
-        return fixture
+        return Fixture(sender, receiver, room_id)
 
-    async def measure(self, fixture: Fixture, options: Options, round_index: int) -> Sample:
-        count = split(options.messages, options.rounds, round_index)
-        latencies = await timed_deliveries(fixture, count)
-        return Sample(latencies_ms=latencies, ok=len(latencies))
-
-    def summarize(self, sample: Sample) -> list[Metric]:
-        return latency_metrics(sample)
+    async def timed(self, fixture: Fixture, count: int) -> list[float]:
+        """Each message after the previous one arrived, from just before its send."""
+        watcher = TimelineWatcher(fixture.receiver, fixture.room_id)
+        await watcher.prime()
+        task = asyncio.create_task(watcher.run())
+        tag = secrets.token_hex(4)
+        latencies: list[float] = []
+        try:
+            for index in range(count):
+                body = f"delivery {tag} {index}"
+                arrival = watcher.expect(body)
+                started = time.perf_counter()
+                await fixture.sender.send_text(fixture.room_id, body)
+                arrived = await asyncio.wait_for(arrival, DELIVERY_TIMEOUT_S)
+                latencies.append((arrived - started) * 1000)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        return latencies
 
     def describe(self, options: Options) -> str:
         return (f"{options.messages} messages one at a time (after {options.warmup} warm-up); "

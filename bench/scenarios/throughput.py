@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 
 import aiohttp
 
-from bench.matrix import Client, Endpoint, MatrixError
+from bench.matrix import Endpoint, MatrixError, Seat
 from bench.options import Options
 from bench.scenarios.base import Metric, Sample, Scenario, latency_metrics, rate
 from bench.scenarios.registry import register
 
 FAILURE_PAUSE_S = 0.05
-
-
-@dataclass(frozen=True)
-class Seat:
-    """A sender and the room it sends into."""
-
-    client: Client
-    room_id: str
 
 
 async def _send_until(seat: Seat, deadline: float, sample: Sample) -> None:
@@ -48,7 +39,6 @@ class Throughput(Scenario[list[Seat]]):
     """Concurrent senders, spread round-robin over the rooms."""
 
     name = "throughput"
-    title = "throughput"
 
     async def prepare(self, endpoint: Endpoint, options: Options) -> list[Seat]:
         clients = await endpoint.register_many("load", options.senders)

@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import yaml
 
 from bench import procs
 from bench.postgres import Database
-from devtools.processes import stop_process
+from devtools.processes import stop_process, wait_until_ready
 
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 60.0
@@ -71,14 +70,11 @@ class ServerProcess(ABC):
     def start(self) -> None:
         """Start and wait until ready; on failure stop what started and raise StartError."""
         self.process = self._spawn()
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not self._ready():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                code = self.process.poll()
-                self.stop()
-                state = f"exited with {code}" if code is not None else "timed out"
-                raise StartError(f"{self.name} did not start ({state}):\n{self.output_tail()}")
-            time.sleep(0.2)
+        if not wait_until_ready(self.process, self._ready, READY_TIMEOUT_S):
+            code = self.process.poll()
+            self.stop()
+            state = f"exited with {code}" if code is not None else "timed out"
+            raise StartError(f"{self.name} did not start ({state}):\n{self.output_tail()}")
 
     def stop(self) -> None:
         """SIGTERM, wait, then SIGKILL whatever is left of the processes it started."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from bench.postgres import Database
 from bench.servers import limits
 from bench.servers.base import ServerProcess, tail
+from devtools.processes import printed_line, start_logged
 from hearth.render import PROJECT_DIR
 
 
@@ -46,20 +47,18 @@ class OursServer(ServerProcess):
             argv += ["--set", assignment]
         return argv
 
+    def environment(self) -> dict[str, str] | None:
+        """The environment of ``hearth run`` (None: this process's own)."""
+        return None
+
     def _spawn(self) -> subprocess.Popen[bytes]:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         policy = limits.write_raised_policy(self.data_dir / "bench-policy.yaml")
-        with self.output_file.open("wb") as output:
-            return subprocess.Popen(
-                self.command(policy), cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
+        return start_logged(self.command(policy), self.output_file, PROJECT_DIR,
+                            self.environment())
 
     def _ready(self) -> bool:
-        if not self.output_file.is_file():
-            return False
-        text = self.output_file.read_text(encoding="utf-8", errors="replace")
-        return any(line.startswith("ready:") for line in text.splitlines())
+        return printed_line(self.output_file, "ready:")
 
     def output_tail(self) -> str:
         return "\n".join(

@@ -4,15 +4,12 @@ as a supervised child, pointed at the fake OpenAI-compatible server."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from bench import procs
 from bench.postgres import Database
-from bench.servers import limits
 from bench.servers.base import tail
 from bench.servers.ours import OursServer
-from hearth.render import PROJECT_DIR
 
 
 class OursWithBot(OursServer):
@@ -35,15 +32,9 @@ class OursWithBot(OursServer):
             argv += ["--set", assignment]
         return argv
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        policy = limits.write_raised_policy(self.data_dir / "bench-policy.yaml")
-        env = {**os.environ, "OPENAI_API_KEY": "dummy", "OPENAI_BASE_URL": self.model_url}
-        with self.output_file.open("wb") as output:
-            return subprocess.Popen(
-                self.command(policy), cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, start_new_session=True, env=env,
-            )
+    def environment(self) -> dict[str, str]:
+        """A model API key, so ``hearth run`` starts the bot, and the fake model's URL."""
+        return {**os.environ, "OPENAI_API_KEY": "dummy", "OPENAI_BASE_URL": self.model_url}
 
     def bot_pid(self) -> int | None:
         """The pid of the supervised ``python -m ai_bot`` child, or None."""

@@ -13,6 +13,7 @@ import yaml
 from bench.postgres import Database
 from bench.servers import limits
 from bench.servers.base import ServerProcess, health_ok, tail
+from devtools.processes import start_logged
 
 SERVER_NAME = "localhost"
 
@@ -65,12 +66,9 @@ class VanillaServer(ServerProcess):
     def _spawn(self) -> subprocess.Popen[bytes]:
         if not self.config_file.is_file():
             self.generate()
-        with self.output_file.open("wb") as output:
-            return subprocess.Popen(
-                [sys.executable, "-m", "synapse.app.homeserver", "-c", str(self.config_file)],
-                cwd=self.data_dir, stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
+        return start_logged(
+            [sys.executable, "-m", "synapse.app.homeserver", "-c", str(self.config_file)],
+            self.output_file, self.data_dir)
 
     def _ready(self) -> bool:
         return health_ok(self.base_url)

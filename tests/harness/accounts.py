@@ -6,10 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.harness.server import Homeserver
 
 CLIENT_V3 = "/_matrix/client/v3"
+
+# Passwords our policy refuses, with the errcode of the rule each breaks: Synapse names the
+# rule that failed instead of the generic M_WEAK_PASSWORD (MSC2000 codes). For parametrize.
+WEAK_PASSWORDS = [
+    pytest.param("short1a", "M_PASSWORD_TOO_SHORT", id="shorter-than-10"),
+    pytest.param("no-digits-in-here", "M_PASSWORD_NO_DIGIT", id="no-digit"),
+    pytest.param("NO-LOWERCASE-123", "M_PASSWORD_NO_LOWERCASE", id="no-lowercase"),
+]
 
 
 @dataclass(frozen=True)

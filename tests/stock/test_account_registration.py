@@ -6,7 +6,15 @@ import secrets
 
 import pytest
 
-from tests.harness.accounts import CLIENT_V3, call, login, offers_stage, start_uia, whoami
+from tests.harness.accounts import (
+    CLIENT_V3,
+    WEAK_PASSWORDS,
+    call,
+    login,
+    offers_stage,
+    start_uia,
+    whoami,
+)
 from tests.harness.clients import DEFAULT_PASSWORD, ClientFactory
 from tests.harness.server import Homeserver
 
@@ -69,14 +77,6 @@ async def test_registration_of_taken_username_is_refused(clients: ClientFactory)
     assert (available.status, available.errcode) == (400, "M_USER_IN_USE")
     # The owner's password is untouched.
     assert (await login(clients.server, existing.user_id, existing.password)).status == 200
-
-
-# Synapse names the rule that failed instead of the generic M_WEAK_PASSWORD (MSC2000 codes).
-WEAK_PASSWORDS = [
-    pytest.param("short1a", "M_PASSWORD_TOO_SHORT", id="shorter-than-10"),
-    pytest.param("no-digits-in-here", "M_PASSWORD_NO_DIGIT", id="no-digit"),
-    pytest.param("NO-LOWERCASE-123", "M_PASSWORD_NO_LOWERCASE", id="no-lowercase"),
-]
 
 
 @pytest.mark.parametrize(("password", "errcode"), WEAK_PASSWORDS)

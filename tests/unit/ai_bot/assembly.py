@@ -15,14 +15,14 @@ from nio import RoomMessageText
 from devtools.fake_openai import FakeOpenAI, Reply
 from hearth.ai_bot.answer import Answerer
 from hearth.ai_bot.budget.types import Ledger
-from hearth.ai_bot.config import AccessConfig, BotConfig
+from hearth.ai_bot.config import AccessConfig, BotConfig, StreamingConfig
 from hearth.ai_bot.dispatch import Dispatcher
 from hearth.ai_bot.llm.catalogue import Catalogue
 from hearth.ai_bot.llm.tokens import TokenCounter
 from hearth.ai_bot.permissions import AccessPolicy
 from hearth.ai_bot.records import LinkStore, Records
 from hearth.ai_bot.room_settings import RoomSettingsCache
-from hearth.ai_bot.streaming.scheduler import EditCadence, EditScheduler
+from hearth.ai_bot.streaming.scheduler import EditScheduler
 from hearth.ai_bot.tasks import Tasks, cancel_and_wait
 from hearth.ai_bot.tools.builtins import builtin_registry
 from tests.harness.calls import eventually
@@ -30,7 +30,7 @@ from tests.unit.ai_bot.fake_matrix import ALICE, BOB, BOT, FakeMatrix, Sent
 from tests.unit.ai_bot.llm.support import provider_for
 
 # Quick edits so a streamed answer shows several versions within a test.
-CADENCE = EditCadence(min_interval_s=0.05, edits_per_second=100)
+CADENCE = StreamingConfig(min_edit_interval_s=0.05, max_edits_per_second=100)
 SLOW = Reply(text="word " * 60, tokens_per_second=15)  # about four seconds of streaming
 
 
@@ -46,7 +46,7 @@ class Pieces:
 @asynccontextmanager
 async def bot_pieces(model: FakeOpenAI, *, matrix: FakeMatrix | None = None,
                      links: LinkStore | None = None, access: dict[str, Any] | None = None,
-                     ledger: Ledger | None = None, cadence: EditCadence = CADENCE,
+                     ledger: Ledger | None = None, cadence: StreamingConfig = CADENCE,
                      **config: Any) -> AsyncIterator[Pieces]:
     """The pieces, with the edit scheduler running; stopped afterwards."""
     matrix = matrix or FakeMatrix()

@@ -8,10 +8,9 @@ from devtools.fake_openai import Fail, FakeOpenAI, FakeToolCall, Reply
 from hearth.ai_bot import strings
 from hearth.ai_bot.answer import Job
 from hearth.ai_bot.budget.types import BudgetRefusal, Period, Reservation, SpendSummary
-from hearth.ai_bot.config import AccessConfig
+from hearth.ai_bot.config import AccessConfig, StreamingConfig
 from hearth.ai_bot.permissions import AccessPolicy
 from hearth.ai_bot.routing import Conversation
-from hearth.ai_bot.streaming.scheduler import EditCadence
 from tests.unit.ai_bot.assembly import CADENCE, Pieces, bot_pieces
 from tests.unit.ai_bot.fake_matrix import ALICE, BOB, ROOM, FakeMatrix, Sent
 
@@ -96,8 +95,8 @@ async def test_answer_cut_at_length_limit_says_so(fake_openai: FakeOpenAI) -> No
 async def test_answer_too_long_continues_in_a_follow_up(fake_openai: FakeOpenAI) -> None:
     """Text beyond the size limit of one event continues in a second message."""
     fake_openai.push(Reply(text="lorem ipsum " * 60))
-    small = EditCadence(min_interval_s=CADENCE.min_interval_s,
-                        edits_per_second=CADENCE.edits_per_second, max_body_bytes=300)
+    small = StreamingConfig(min_edit_interval_s=CADENCE.min_edit_interval_s,
+                        max_edits_per_second=CADENCE.max_edits_per_second, max_body_bytes=300)
     async with bot_pieces(fake_openai, cadence=small) as bot:
         messages, _ = await answer(bot, job_for(bot.matrix, "lots please"))
         assert len(messages) >= 2

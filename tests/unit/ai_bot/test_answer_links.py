@@ -10,19 +10,16 @@ import pytest
 from hearth.ai_bot.budget.db import Database, open_database
 from hearth.ai_bot.budget.ledger import SqlLedger
 from hearth.ai_bot.links import AnswerLink, AnswerLinks
-from tests.harness.postgres import require_postgres_or_skip, temporary_database
+from tests.harness.postgres import database_url
 
 ROOM, ALICE = "!room:localhost", "@alice:localhost"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    require_postgres_or_skip()
-    with temporary_database("hearth_links") as db:
-        yield f"postgresql://{db.user}@{db.host}:{db.port}/{db.name}"
+    """A fresh database on each engine."""
+    with database_url(request.param, tmp_path / "ledger.db", "hearth_links") as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,18 +6,12 @@ from typing import Any
 
 import pytest
 
+from hearth.ai_bot.config import StreamingConfig
 from hearth.ai_bot.matrix.errors import RateLimited, SendFailed
 from hearth.ai_bot.routing import LIVE_KEY
 from hearth.ai_bot.streaming.content import content_size, edit_content, fit_content
-from hearth.ai_bot.streaming.scheduler import EditCadence, EditScheduler
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def now(self) -> float:
-        return self.t
+from hearth.ai_bot.streaming.scheduler import EditScheduler
+from tests.harness.clocks import ManualClock
 
 
 class FakeSender:
@@ -52,9 +46,9 @@ class Observed:
         self.limited += 1
 
 
-def make(**cadence: Any) -> tuple[EditScheduler, FakeSender, FakeClock, Observed]:
-    sender, clock, observed = FakeSender(), FakeClock(), Observed()
-    scheduler = EditScheduler(sender, EditCadence(**cadence), clock=clock, observer=observed)
+def make(**cadence: Any) -> tuple[EditScheduler, FakeSender, ManualClock, Observed]:
+    sender, clock, observed = FakeSender(), ManualClock(1000.0), Observed()
+    scheduler = EditScheduler(sender, StreamingConfig(**cadence), clock=clock, observer=observed)
     return scheduler, sender, clock, observed
 
 
@@ -79,14 +73,14 @@ async def test_scheduler_first_event_sent_immediately_with_live_marker() -> None
 
 async def test_scheduler_coalesces_updates_within_interval() -> None:
     """Many appends between edits become one edit; the count of coalesced updates is kept."""
-    scheduler, sender, clock, observed = make(min_interval_s=1.0)
+    scheduler, sender, clock, observed = make(min_edit_interval_s=1.0)
     answer = scheduler.open("!r")
     answer.append("a")
     await step(scheduler)
     for piece in "bcdef":
         answer.append(piece)
         assert await step(scheduler) == 0  # within the interval: nothing sent
-    clock.t += 1.0
+    clock.advance(1.0)
     assert await step(scheduler) == 1
     edit = sender.sent[-1][1]
     assert edit["m.new_content"]["body"] == "abcdef"
@@ -97,7 +91,7 @@ async def test_scheduler_coalesces_updates_within_interval() -> None:
 
 async def test_scheduler_final_edit_drops_marker_and_carries_html() -> None:
     """finish() sends the final edit at once, without live marker, with formatted_body."""
-    scheduler, sender, _, observed = make(min_interval_s=5.0)
+    scheduler, sender, _, observed = make(min_edit_interval_s=5.0)
     answer = scheduler.open("!r")
     answer.append("**bold**")
     await step(scheduler)
@@ -134,17 +128,17 @@ async def test_scheduler_short_answer_is_one_complete_message() -> None:
 
 async def test_scheduler_rate_limit_pauses_all_sends() -> None:
     """A 429 pauses every answer for retry_after_ms, then the same edit is retried."""
-    scheduler, sender, clock, observed = make(min_interval_s=0.5)
+    scheduler, sender, clock, observed = make(min_edit_interval_s=0.5)
     one, two = scheduler.open("!a"), scheduler.open("!b")
     one.append("x")
     two.append("y")
     sender.fail_next = [RateLimited(3000)]
     await step(scheduler)
     assert observed.limited == 1 and len(sender.sent) == 1
-    clock.t += 2.9
+    clock.advance(2.9)
     assert await step(scheduler) == 0
     assert scheduler.next_wake() == pytest.approx(1003.0)
-    clock.t += 0.2
+    clock.advance(0.2)
     assert await step(scheduler) == 1
     assert len(sender.sent) == 2
     assert scheduler.backoff > 1.0
@@ -152,7 +146,7 @@ async def test_scheduler_rate_limit_pauses_all_sends() -> None:
 
 async def test_scheduler_cadence_adapts_to_live_answers() -> None:
     """With many live answers, each is edited less often to keep the global edit budget."""
-    scheduler, _, _, _ = make(min_interval_s=0.5, edits_per_second=4.0)
+    scheduler, _, _, _ = make(min_edit_interval_s=0.5, max_edits_per_second=4.0)
     assert scheduler.interval() == 0.5
     for index in range(8):
         scheduler.open(f"!r{index}")
@@ -161,12 +155,13 @@ async def test_scheduler_cadence_adapts_to_live_answers() -> None:
 
 async def test_scheduler_global_budget_limits_edits_per_tick() -> None:
     """Edits beyond the token bucket wait; first events and finals are not held back."""
-    scheduler, _, clock, _ = make(min_interval_s=0.1, edits_per_second=2.0, max_concurrent=32)
+    scheduler, _, clock, _ = make(min_edit_interval_s=0.1, max_edits_per_second=2.0,
+                                  max_concurrent_sends=32)
     answers = [scheduler.open(f"!r{i}") for i in range(6)]
     for answer in answers:
         answer.append("a")
     assert await step(scheduler) == 6  # first events all go
-    clock.t += 5.0
+    clock.advance(5.0)
     for answer in answers:
         answer.append("b")
     assert await step(scheduler) == 2  # bucket of 2
@@ -184,10 +179,10 @@ async def test_scheduler_final_edit_retried_through_outage() -> None:
     waiter = asyncio.create_task(answer.finish())
     await asyncio.sleep(0)
     await step(scheduler)
-    clock.t += 2.5
+    clock.advance(2.5)
     await step(scheduler)
     assert not waiter.done()
-    clock.t += 5
+    clock.advance(5)
     await step(scheduler)
     assert await waiter is True
     assert LIVE_KEY not in sender.sent[-1][1]
@@ -210,7 +205,7 @@ async def test_scheduler_overflow_continues_in_follow_up_message() -> None:
     """Text past max_body_bytes is sealed into its event; the rest starts a new message."""
     import asyncio
 
-    scheduler, sender, clock, _ = make(max_body_bytes=300, min_interval_s=0.1)
+    scheduler, sender, clock, _ = make(max_body_bytes=300, min_edit_interval_s=0.1)
     answer = scheduler.open("!r", {"m.in_reply_to": {"event_id": "$p"}})
     answer.append("word " * 20)
     await step(scheduler)
@@ -218,7 +213,7 @@ async def test_scheduler_overflow_continues_in_follow_up_message() -> None:
     assert len(answer.segments) >= 2
     waiter = asyncio.create_task(answer.finish())
     for _ in range(10):
-        clock.t += 1
+        clock.advance(1)
         await step(scheduler)
     assert await waiter
     firsts = [c for _, c, _ in sender.sent if "m.new_content" not in c]
@@ -249,7 +244,7 @@ async def test_scheduler_status_line_shown_live_not_in_final() -> None:
     """A tool status line appears in live edits and disappears from the final edit."""
     import asyncio
 
-    scheduler, sender, clock, _ = make(min_interval_s=0.1)
+    scheduler, sender, clock, _ = make(min_edit_interval_s=0.1)
     answer = scheduler.open("!r")
     answer.set_status("\n\n*⏳ search…*")
     await step(scheduler)
@@ -257,7 +252,7 @@ async def test_scheduler_status_line_shown_live_not_in_final() -> None:
     answer.append("found it")
     waiter = asyncio.create_task(answer.finish())
     await asyncio.sleep(0)
-    clock.t += 1
+    clock.advance(1)
     await step(scheduler)
     await waiter
     assert sender.sent[-1][1]["m.new_content"]["body"] == "found it"

@@ -1,12 +1,14 @@
-"""Stopping a child process: politely first, killed when it does not listen."""
+"""Child processes: started with their output in a file, ready on a line, stopped politely
+first and killed when they do not listen."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
-from devtools.processes import stop_process
+from devtools.processes import printed_line, start_logged, stop_process, wait_until_ready
 
 
 def _child(code: str) -> subprocess.Popen[str]:
@@ -39,3 +41,27 @@ def test_stop_process_of_an_exited_child_only_reports_its_status() -> None:
     child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(5)"])
     child.wait()
     assert stop_process(child, 1) == 5
+
+
+def test_start_logged_keeps_the_output_in_its_file(tmp_path: Path) -> None:
+    """stdout and stderr land in the output file, whose folder is made on the way."""
+    output = tmp_path / "logs" / "child.out"
+    child = start_logged([sys.executable, "-c", "import sys; print('out'); "
+                          "print('err', file=sys.stderr)"], output, tmp_path)
+    assert child.wait(30) == 0
+    assert sorted(output.read_text().split()) == ["err", "out"]
+
+
+def test_wait_until_ready_sees_the_readiness_line(tmp_path: Path) -> None:
+    """A child that prints its ``ready:`` line is ready; one that exits first is not."""
+    output = tmp_path / "ready.out"
+    child = start_logged([sys.executable, "-c", "import time; print('ready: now', flush=True); "
+                          "time.sleep(60)"], output, tmp_path)
+    try:
+        assert wait_until_ready(child, lambda: printed_line(output, "ready:"), 30)
+    finally:
+        stop_process(child, 10)
+    quitter = start_logged([sys.executable, "-c", "print('not yet ready:')"],
+                           tmp_path / "quit.out", tmp_path)
+    assert not wait_until_ready(quitter, lambda: printed_line(tmp_path / "quit.out", "ready:"),
+                                30)

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from hearth.supervisor import ProcessSpec, Supervisor
+from tests.harness.clocks import ManualClock
 
 WALL_START = 1_800_000_000.0  # the Unix time the fake clock starts at
 
 
-@dataclass
-class FakeClock:
-    """Monotonic seconds that only move when the test says so."""
-
-    now: float = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+class FakeClock(ManualClock):
+    """The test's monotonic seconds, and the Unix time that goes with them."""
 
     def wall(self) -> float:
         """The matching Unix time."""
-        return WALL_START + self.now
+        return WALL_START + self.seconds
 
 
 def python(code: str) -> list[str]:
@@ -52,7 +46,7 @@ def supervisor_after_one_bot_failure(tmp_path: Path, clock: FakeClock,
     sup.start(ProcessSpec("synapse", SLEEPER, tmp_path / "synapse.out"))
     sup.start(optional_crasher(tmp_path))
     bot = sup.running[1]
-    clock.now += 1
+    clock.advance(1)
     sup.watch_once()
     bot.process.wait()
     sup.watch_once()

@@ -19,12 +19,12 @@ def test_optional_crasher_restarted_past_the_limit_with_doubling_delays(tmp_path
     for _ in range(MAX_RESTARTS + 5):
         assert bot.state == "restarting"
         assert bot.next_restart_at is not None
-        delay = bot.next_restart_at - clock.now
+        delay = bot.next_restart_at - clock.seconds
         delays.append(delay)
-        clock.now += delay - 0.01
+        clock.advance(delay - 0.01)
         sup.watch_once()
         assert bot.state == "restarting"  # not a moment early
-        clock.now += 0.01
+        clock.advance(0.01)
         sup.watch_once()
         bot.process.wait()
         sup.watch_once()
@@ -43,13 +43,13 @@ def test_back_off_resets_after_a_good_run(tmp_path: Path) -> None:
     (bot,) = sup.running
     for _ in range(3):
         assert bot.next_restart_at is not None
-        clock.now = bot.next_restart_at
+        clock.seconds = bot.next_restart_at
         sup.watch_once()
         bot.process.wait()
-        clock.now += 1 if bot.restarts < 3 else 61  # the third run "lasts" a minute
+        clock.advance(1 if bot.restarts < 3 else 61)  # the third run "lasts" a minute
         sup.watch_once()
     assert bot.next_restart_at is not None
-    assert bot.next_restart_at - clock.now == 1
+    assert bot.next_restart_at - clock.seconds == 1
     sup.stop_all()
 
 

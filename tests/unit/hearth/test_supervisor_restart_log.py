@@ -20,7 +20,7 @@ def test_exit_and_restart_are_json_lines_with_fields(tmp_path: Path) -> None:
         clock = FakeClock()
         sup = supervisor_with(clock)
         sup.start(optional_crasher(tmp_path))
-        clock.now += 1
+        clock.advance(1)
         sup.watch_once()
         sup.stop_all()
     finally:

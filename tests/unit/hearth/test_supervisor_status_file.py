@@ -22,7 +22,7 @@ def test_status_file_shows_a_restarting_optional_process(tmp_path: Path) -> None
     assert synapse_status.pid == sup.running[0].process.pid
     assert (bot_status.name, bot_status.state, bot_status.pid) == ("bot", "restarting", None)
     assert (bot_status.optional, bot_status.restarts, bot_status.last_exit_code) == (True, 1, 3)
-    assert bot_status.next_restart_at == WALL_START + clock.now + 2
+    assert bot_status.next_restart_at == WALL_START + clock.seconds + 2
     assert stat.S_IMODE((tmp_path / STATUS_FILE).stat().st_mode) == 0o600
 
     sup.stop_all()

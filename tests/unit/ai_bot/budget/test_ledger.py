@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from hearth.ai_bot.budget.db import open_database
 from hearth.ai_bot.budget.ledger import SqlLedger
 from hearth.ai_bot.budget.types import BudgetRefusal, Period, Reservation
-from tests.harness.postgres import require_postgres_or_skip, temporary_database
+from tests.harness.postgres import database_url
 
 USER, ROOM, MODEL = "@alice:localhost", "!room:localhost", "gpt-4o"
 NONE: dict[Period, float | None] = {"day": None, "month": None}
@@ -33,12 +33,8 @@ class Clock:
 @pytest.fixture(params=["sqlite", "postgres"])
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh ledger database on each engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    require_postgres_or_skip()
-    with temporary_database("hearth_ledger") as db:
-        yield f"postgresql://{db.user}@{db.host}:{db.port}/{db.name}"
+    with database_url(request.param, tmp_path / "ledger.db", "hearth_ledger") as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
+
 from devtools.fake_openai import FakeOpenAI
 from hearth.ai_bot.llm.config import EndpointSettings
 from hearth.ai_bot.llm.openai_provider import OpenAIProvider
-from hearth.ai_bot.llm.types import ChatMessage, ChatRequest, StreamEvent, TextDelta
+from hearth.ai_bot.llm.types import ChatMessage, ChatRequest, ModelError, StreamEvent, TextDelta
 
 # Short limits so failure tests take fractions of a second.
 FAST = {
@@ -51,3 +53,11 @@ async def provider_for(server: FakeOpenAI, **changes: Any) -> AsyncIterator[Open
         yield provider
     finally:
         await provider.aclose()
+
+
+async def failure_of(server: FakeOpenAI, chat: ChatRequest | None = None) -> ModelError:
+    """The error one call to the fake server ends with (the test fails if it answers)."""
+    async with provider_for(server) as provider:
+        with pytest.raises(ModelError) as caught:
+            await collect(provider, chat or request())
+    return caught.value

@@ -16,14 +16,7 @@ from hearth.ai_bot.llm.types import (
     TextDelta,
     Usage,
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.harness.clocks import ManualClock
 
 
 class Scripted:
@@ -56,16 +49,16 @@ async def _run(provider: FallbackProvider, model: str = "gpt-4o") -> list[Stream
 
 def test_breaker_opens_after_threshold_and_half_opens_after_time() -> None:
     """Closed → open at N consecutive failures → half-open after T → closed on success."""
-    clock = Clock()
+    clock = ManualClock()
     breaker = CircuitBreaker(failure_threshold=3, open_s=30, clock=clock)
     breaker.record_failure()
     breaker.record_failure()
     assert breaker.state is BreakerState.CLOSED and breaker.allow()
     breaker.record_failure()
     assert breaker.state is BreakerState.OPEN and not breaker.allow()
-    clock.now += 29.9
+    clock.advance(29.9)
     assert not breaker.allow()
-    clock.now += 0.2
+    clock.advance(0.2)
     assert breaker.state is BreakerState.HALF_OPEN
     assert breaker.allow()  # the probe
     assert not breaker.allow()  # only one probe at a time
@@ -75,36 +68,40 @@ def test_breaker_opens_after_threshold_and_half_opens_after_time() -> None:
 
 def test_success_resets_the_failure_count() -> None:
     """Failures must be consecutive to open the breaker."""
-    breaker = CircuitBreaker(failure_threshold=2, open_s=30, clock=Clock())
+    breaker = CircuitBreaker(failure_threshold=2, open_s=30, clock=ManualClock())
     breaker.record_failure()
     breaker.record_success()
     breaker.record_failure()
     assert breaker.state is BreakerState.CLOSED
 
 
-def test_failed_probe_reopens_for_a_full_period() -> None:
-    """A probe failure in half-open opens the breaker again from now."""
-    clock = Clock()
+def _probing_breaker(clock: ManualClock) -> CircuitBreaker:
+    """A breaker (one failure opens it for 10 s) that has opened, half-opened and let its one
+    probe through."""
     breaker = CircuitBreaker(failure_threshold=1, open_s=10, clock=clock)
     breaker.record_failure()
-    clock.now += 10
+    clock.advance(10)
     assert breaker.allow()
+    return breaker
+
+
+def test_failed_probe_reopens_for_a_full_period() -> None:
+    """A probe failure in half-open opens the breaker again from now."""
+    clock = ManualClock()
+    breaker = _probing_breaker(clock)
     breaker.record_failure()
     assert breaker.state is BreakerState.OPEN
-    clock.now += 9
+    clock.advance(9)
     assert not breaker.allow()
 
 
 def test_abandoned_probe_does_not_block_forever() -> None:
     """A probe that never reports back is replaced after another open period."""
-    clock = Clock()
-    breaker = CircuitBreaker(failure_threshold=1, open_s=10, clock=clock)
-    breaker.record_failure()
-    clock.now += 10
-    assert breaker.allow()
-    clock.now += 5
+    clock = ManualClock()
+    breaker = _probing_breaker(clock)
+    clock.advance(5)
     assert not breaker.allow()
-    clock.now += 5
+    clock.advance(5)
     assert breaker.allow()
 
 
@@ -112,7 +109,7 @@ async def test_failure_before_output_is_answered_by_the_fallback() -> None:
     """A transient primary failure goes to the fallback, whose Usage names its model."""
     primary, backup = Scripted(), Scripted()
     primary.outcomes = ["server_error"]
-    provider = FallbackProvider(primary, backup, "gpt-4o-mini", clock=Clock())
+    provider = FallbackProvider(primary, backup, "gpt-4o-mini", clock=ManualClock())
     events = await _run(provider)
     assert events[0] == TextDelta("from gpt-4o-mini")
     assert events[1] == Usage(10, 5, model="gpt-4o-mini")
@@ -121,7 +118,7 @@ async def test_failure_before_output_is_answered_by_the_fallback() -> None:
 
 async def test_open_breaker_skips_the_primary_until_the_probe() -> None:
     """After N failures the primary is not called; after open_s one probe goes to it."""
-    clock = Clock()
+    clock = ManualClock()
     primary, backup = Scripted(), Scripted()
     primary.outcomes = ["timeout", "rate_limited", "stalled"]
     provider = FallbackProvider(primary, backup, "gpt-4o-mini", failure_threshold=3,
@@ -131,7 +128,7 @@ async def test_open_breaker_skips_the_primary_until_the_probe() -> None:
     assert provider.model_for("gpt-4o") == "gpt-4o-mini"
     await _run(provider)
     assert len(primary.models) == 3 and len(backup.models) == 4
-    clock.now += 60
+    clock.advance(60)
     events = await _run(provider)
     assert events[0] == TextDelta("from gpt-4o")
     assert provider.breaker("gpt-4o").state is BreakerState.CLOSED
@@ -143,7 +140,7 @@ async def test_interrupted_streams_count_as_failures() -> None:
     primary, backup = Scripted(), Scripted()
     primary.outcomes = ["interrupted"]
     provider = FallbackProvider(primary, backup, "gpt-4o-mini", failure_threshold=1,
-                                clock=Clock())
+                                clock=ManualClock())
     events = await _run(provider)
     assert events[-1] == StreamEnd("interrupted") and backup.models == []
     assert provider.breaker("gpt-4o").state is BreakerState.OPEN
@@ -154,7 +151,7 @@ async def test_request_errors_are_not_routed_or_counted() -> None:
     primary, backup = Scripted(), Scripted()
     primary.outcomes = ["context_too_long"]
     provider = FallbackProvider(primary, backup, "gpt-4o-mini", failure_threshold=1,
-                                clock=Clock())
+                                clock=ManualClock())
     with pytest.raises(ModelError) as caught:
         await _run(provider)
     assert caught.value.kind == "context_too_long" and backup.models == []
@@ -166,7 +163,7 @@ async def test_fallback_failure_reaches_the_user() -> None:
     primary, backup = Scripted(), Scripted()
     primary.outcomes = ["server_error"]
     backup.outcomes = ["network"]
-    provider = FallbackProvider(primary, backup, "gpt-4o-mini", clock=Clock())
+    provider = FallbackProvider(primary, backup, "gpt-4o-mini", clock=ManualClock())
     with pytest.raises(ModelError) as caught:
         await _run(provider)
     assert caught.value.kind == "network"
@@ -175,6 +172,6 @@ async def test_fallback_failure_reaches_the_user() -> None:
 async def test_calls_for_the_fallback_model_go_straight_to_it() -> None:
     """Asking for the fallback model itself never touches the primary."""
     primary, backup = Scripted(), Scripted()
-    provider = FallbackProvider(primary, backup, "gpt-4o-mini", clock=Clock())
+    provider = FallbackProvider(primary, backup, "gpt-4o-mini", clock=ManualClock())
     await _run(provider, "gpt-4o-mini")
     assert primary.models == [] and backup.models == ["gpt-4o-mini"]

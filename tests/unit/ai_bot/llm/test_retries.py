@@ -15,9 +15,9 @@ from devtools.fake_openai import Fail, FakeOpenAI, Reply
 from hearth.ai_bot.llm.config import RetrySettings
 from hearth.ai_bot.llm.errors import retry_after_seconds
 from hearth.ai_bot.llm.retry import RetryPolicy
-from hearth.ai_bot.llm.types import ModelError, StreamEnd
+from hearth.ai_bot.llm.types import StreamEnd
 from tests.harness.ports import free_port
-from tests.unit.ai_bot.llm.support import collect, provider_for, request, text_of
+from tests.unit.ai_bot.llm.support import collect, failure_of, provider_for, request, text_of
 
 RATE_LIMITED = Fail(429, "Rate limit reached for gpt-4o.", "requests", "rate_limit_exceeded")
 
@@ -62,11 +62,9 @@ async def test_500_then_success_is_retried_with_backoff(fake_openai: FakeOpenAI)
 async def test_persistent_500_gives_up_with_an_honest_message(fake_openai: FakeOpenAI) -> None:
     """After max_attempts failures the user hears one short sentence, and no more calls go."""
     fake_openai.push(Fail(500), Fail(503), Fail(500), Fail(500))
-    async with provider_for(fake_openai) as provider:
-        with pytest.raises(ModelError) as caught:
-            await collect(provider, request())
-    assert caught.value.kind == "server_error"
-    assert caught.value.user_message == (
+    error = await failure_of(fake_openai)
+    assert error.kind == "server_error"
+    assert error.user_message == (
         "The AI service failed (500) and did not answer; try again shortly.")
     assert len(fake_openai.requests) == 3  # FAST allows three attempts; the SDK adds none
 
@@ -74,11 +72,9 @@ async def test_persistent_500_gives_up_with_an_honest_message(fake_openai: FakeO
 async def test_retry_after_too_long_is_not_waited_for(fake_openai: FakeOpenAI) -> None:
     """A Retry-After beyond our limit ends at once, telling the user when to come back."""
     fake_openai.push(Fail(429, retry_after="30"))
-    async with provider_for(fake_openai) as provider:
-        with pytest.raises(ModelError) as caught:
-            await collect(provider, request())
-    assert caught.value.kind == "rate_limited"
-    assert "try again in about 30 seconds" in caught.value.user_message
+    error = await failure_of(fake_openai)
+    assert error.kind == "rate_limited"
+    assert "try again in about 30 seconds" in error.user_message
     assert len(fake_openai.requests) == 1
 
 
@@ -102,21 +98,17 @@ async def test_client_errors_are_not_retried(fake_openai: FakeOpenAI, fail: Fail
                                              words: str) -> None:
     """Quota, key, model and request errors fail at once with a message that says which."""
     fake_openai.push(fail)
-    async with provider_for(fake_openai) as provider:
-        with pytest.raises(ModelError) as caught:
-            await collect(provider, request())
-    assert caught.value.kind == kind and words in caught.value.user_message
+    error = await failure_of(fake_openai)
+    assert error.kind == kind and words in error.user_message
     assert len(fake_openai.requests) == 1
 
 
 async def test_unreachable_endpoint_is_a_network_error(fake_openai: FakeOpenAI) -> None:
     """Connection refused is retried, then reported as not reachable."""
     fake_openai.port = free_port()  # nothing listens there
-    async with provider_for(fake_openai) as provider:
-        with pytest.raises(ModelError) as caught:
-            await collect(provider, request())
-    assert caught.value.kind == "network"
-    assert caught.value.user_message == (
+    error = await failure_of(fake_openai)
+    assert error.kind == "network"
+    assert error.user_message == (
         "The bot could not reach the AI service; try again shortly.")
 
 
