@@ -27,8 +27,9 @@ async def run(config: BotConfig) -> int:
     from hearth.ai_bot.llm.factory import build_provider
     from hearth.ai_bot.llm.tokens import counter_for, warm_up
     from hearth.ai_bot.matrix.client import MatrixClient, build_nio_client
-    from hearth.ai_bot.permissions import AccessPolicy, admin_api_lookup
-    from hearth.ai_bot.provision import Provisioner, provision
+    from hearth.ai_bot.matrix.session import Session
+    from hearth.ai_bot.permissions import AccessPolicy, policy_api_lookup
+    from hearth.ai_bot.provision import provision
     from hearth.ai_bot.streaming.metrics import PrometheusObserver
 
     if config.metrics_port:
@@ -38,6 +39,7 @@ async def run(config: BotConfig) -> int:
     catalogue = Catalogue.load(config.model.catalogue)
     catalogue.get(config.model.default)  # an unknown default is a config error, said now
     credentials = await _with_retries(lambda: provision(config))
+    session = Session(config.homeserver_url, config.credentials_file, credentials)
     nio = build_nio_client(config.homeserver_url, credentials, config.store_dir,
                            config.encryption)
     await warm_up([config.model.default])
@@ -47,12 +49,10 @@ async def run(config: BotConfig) -> int:
     pruned = await links.prune()
     if pruned:
         logger.info("forgot %d old prompt → answer links", pruned)
-    provisioner_token = Provisioner(config, None).admin_token
     bot = Bot(
-        config, MatrixClient(nio), password=credentials.password,
+        config, MatrixClient(nio, session), password=credentials.password,
         provider=build_provider(config.model), catalogue=catalogue, ledger=ledger,
-        policy=AccessPolicy(config.access,
-                            admin_api_lookup(config.homeserver_url, provisioner_token)),
+        policy=AccessPolicy(policy_api_lookup(config.homeserver_url, session)),
         counter_for=counter_for, observer=PrometheusObserver(), links=links,
     )
     loop = asyncio.get_running_loop()

@@ -61,9 +61,16 @@ class Job:
     reset_ts: int
     relation: dict[str, Any]
     existing_event_id: str | None = None
+    # Who asked for this answer when not the prompt's sender (a 🔁 by another member).
+    requester: str | None = None
     cancel_reason: str = strings.REASON_CANCELLED
     live: LiveAnswer | None = None
     usage: list[Usage] = field(default_factory=list)
+
+    @property
+    def payer(self) -> str:
+        """Whose request this is: charged for it, and whose view of the room the model gets."""
+        return self.requester or self.sender
 
 
 def cost_usd(info: ModelInfo, prompt_tokens: int, completion_tokens: int) -> float:
@@ -97,9 +104,9 @@ class Answerer:
             thread = await self.reader.thread_events(conversation.room_id,
                                                      conversation.thread_root, limit)
             events = ([root] if root else []) + thread
-        # Only what the asker may read: under "joined" visibility a latecomer's context
+        # Only what the requester may read: under "joined" visibility a latecomer's context
         # starts at their join (someone who has left since gets their prompt alone).
-        since = await visible_since(self.reader, conversation.room_id, job.sender)
+        since = await visible_since(self.reader, conversation.room_id, job.payer)
         floor = job.prompt_ts if since is None else since
         turns = conversation_turns(events, conversation, self.bot_user_id,
                                    after_ts=max(job.reset_ts, floor - 1),
@@ -150,7 +157,7 @@ class Answerer:
         blended = (info.input_price_per_mtok + info.output_price_per_mtok) / 2 / 1_000_000
         if blended <= 0:
             return False
-        spent = await self.ledger.summary(job.sender, job.conversation.room_id)
+        spent = await self.ledger.summary(job.payer, job.conversation.room_id)
         if spent.user_day_usd / blended < budget:
             return False
         await notify(strings.DAILY_ALLOWANCE_USED.format(tokens=budget))
@@ -188,7 +195,7 @@ class Answerer:
                 1 if not specs else 2)
             user, room_limits, bot = self._limits(job.access)
             try:
-                held = await self.ledger.reserve(job.sender, room, job.model, estimate,
+                held = await self.ledger.reserve(job.payer, room, job.model, estimate,
                                                  user, room_limits, bot)
             except Exception:
                 # Fail closed: no call without a record of what it may cost.
@@ -270,7 +277,7 @@ class Answerer:
             messages.append(ChatMessage(role="assistant", content="".join(step_text) or None,
                                         tool_calls=calls))
             context = ToolContext(
-                user_id=job.sender, conversation=job.conversation, reader=self.reader,
+                user_id=job.payer, conversation=job.conversation, reader=self.reader,
                 bot_user_id=self.bot_user_id,
                 display_name=lambda uid: self.display_name(job.conversation.room_id, uid),
                 now=lambda: datetime.now(UTC),

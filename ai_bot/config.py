@@ -20,7 +20,7 @@ from hearth.ai_bot.llm.config import ModelSettings
 from hearth.configuration.errors import ConfigError, SettingsError
 from hearth.configuration.loader import deep_merge, from_environment, read_yaml_mapping
 from hearth.configuration.module_config import FrozenConfig, parse_module_config
-from hearth.configuration.types import Localpart, RoleName
+from hearth.configuration.types import Localpart
 
 ENV_PREFIX = "HEARTH_AI__"
 
@@ -68,47 +68,32 @@ class ToolsConfig(FrozenConfig):
     search_scan_events: int = Field(default=500, ge=10, le=5000)
 
 
-class RoleAi(FrozenConfig):
-    """AI permissions of one role (the fallback when the access policy is not installed)."""
-
-    use_ai: bool = True
-    # Model names or shell-style patterns; ("*",) allows every model of the catalogue.
-    models: tuple[str, ...] = ("*",)
-    daily_token_budget: int | None = Field(default=None, ge=0)
-    requests_per_minute: int | None = Field(default=20, ge=1)
-
-
-class UsdBudget(FrozenConfig):
-    """Spend limits of one role in US dollars (the ledger enforces them before each call)."""
-
-    daily_usd: float | None = Field(default=None, ge=0)
-    monthly_usd: float | None = Field(default=None, ge=0)
+REMOVED_ACCESS_KEYS = ("default_role", "assignments", "roles", "budgets_usd")
 
 
 class AccessConfig(FrozenConfig):
-    """Who may use the bot. The access policy module's answer wins when it is installed
-    (principle 2); ``default_role``, ``assignments`` and ``roles`` are the fallback."""
+    """Spend limits of the deployment as a whole: per room and for the bot account.
 
-    default_role: RoleName = "user"
-    # user ID or shell-style pattern → role, first match wins.
-    assignments: dict[str, RoleName] = Field(default_factory=dict)
-    roles: dict[RoleName, RoleAi] = Field(
-        default_factory=lambda: {"user": RoleAi(), "admin": RoleAi(requests_per_minute=None)}
-    )
-    # Role name → dollar limits, whichever source named the role.
-    budgets_usd: dict[RoleName, UsdBudget] = Field(default_factory=dict)
+    Who may use the AI, with which models, budgets and request rate, is the access policy's
+    alone (``config/policy.yaml`` and the role assignments; principle 2): the bot keeps no
+    rules of its own and asks the policy for every request (``permissions.py``)."""
+
     room_daily_usd: float | None = Field(default=None, ge=0)
     room_monthly_usd: float | None = Field(default=None, ge=0)
     bot_daily_usd: float | None = Field(default=None, ge=0)
     bot_monthly_usd: float | None = Field(default=None, ge=0)
 
-    @model_validator(mode="after")
-    def _roles_exist(self) -> AccessConfig:
-        for role in (self.default_role, *self.assignments.values()):
-            if role not in self.roles:
-                known = ", ".join(sorted(self.roles))
-                raise ValueError(f"role {role!r} is not defined in access.roles ({known})")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _no_rules_of_its_own(cls, raw: Any) -> Any:
+        if isinstance(raw, Mapping):
+            for key in REMOVED_ACCESS_KEYS:
+                if key in raw:
+                    raise ValueError(
+                        f"access.{key} is no longer read: roles, their AI permissions and "
+                        "dollar budgets come from the access policy (config/policy.yaml, "
+                        "permissions.ai); remove it")
+        return raw
 
 
 class BotConfig(FrozenConfig):
@@ -118,11 +103,9 @@ class BotConfig(FrozenConfig):
     localpart: Localpart = "ai"
     displayname: str = "AI assistant"
     set_avatar: bool = True
-    # Credentials (0600), crypto store and state of the bot live here.
+    # The bot's own credentials (0600, written by `hearth run`), crypto store and state. The
+    # bot holds no admin credential and no registration secret (hearth/bot_account.py).
     data_dir: Path = Path("data/ai_bot")
-    # To register the account (shared-secret admin API) and to exempt it from rate limits.
-    registration_shared_secret_file: str = ""
-    admin_credentials_file: str = ""
     # The ledger's database: sqlite:///path or postgresql://...; empty: <data_dir>/ledger.db.
     ledger_url: str = ""
     # Prometheus metrics of the bot on 127.0.0.1:<port>; 0 turns them off.

@@ -5,6 +5,11 @@ carries that out: it checks the asker's access, rate and model, starts the answe
 notice, read receipt, the answer streamed as a reply), and turns later changes into actions:
 an edited prompt regenerates its answer in place, a redacted prompt cancels its answer, a 🔁
 on an answer regenerates it, shutdown ends every answer in flight with a visible marker.
+
+Every request is checked against the asker's role as the access policy says it now; when the
+role cannot be learnt the request is refused with a notice (fail closed). A 🔁 is a request of
+whoever reacted: it is checked against the reactor's role, rate and budget and charged to the
+reactor, so another member can never spend the original asker's allowance.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from hearth.ai_bot.commands import CommandEnv, effective_model, run_command
 from hearth.ai_bot.config import BotConfig
 from hearth.ai_bot.llm.catalogue import Catalogue
 from hearth.ai_bot.matrix.protocols import BotMatrix
-from hearth.ai_bot.permissions import AccessPolicy, RequestRate
+from hearth.ai_bot.metrics import ACCESS_REFUSALS
+from hearth.ai_bot.permissions import AccessPolicy, AiAccess, RequestRate, RoleUnknown
 from hearth.ai_bot.records import Record, Records
 from hearth.ai_bot.room_settings import RoomSettingsCache
 from hearth.ai_bot.routing import (
@@ -47,6 +53,16 @@ REGENERATE_KEYS = ("🔁", "🔄")
 TYPING_REFRESH_S = 20.0
 
 Notify = Callable[[str], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks for an answer to someone else's prompt (a 🔁), already allowed the AI, and
+    where their refusals go."""
+
+    user_id: str
+    access: AiAccess
+    notify: Notify
 
 
 def relation_for(conversation: Conversation, event_id: str) -> dict[str, Any]:
@@ -131,10 +147,31 @@ class Dispatcher:
             await self.start_answer(room, event.event_id, event.sender,
                                     event.server_timestamp, decision)
 
+    async def _access(self, user_id: str, notify: Notify) -> AiAccess | None:
+        """The user's AI permissions, or None when the policy cannot say (refusal sent)."""
+        try:
+            return await self.policy.access(user_id)
+        except RoleUnknown:
+            ACCESS_REFUSALS.labels("role_unknown").inc()
+            await notify(strings.ROLE_UNKNOWN)
+            return None
+
+    async def _ai_access(self, user_id: str, notify: Notify) -> AiAccess | None:
+        """``_access``, also refusing (with a notice) a role without the AI."""
+        access = await self._access(user_id, notify)
+        if access is not None and not access.use_ai:
+            ACCESS_REFUSALS.labels("no_ai").inc()
+            await notify(strings.NOT_ALLOWED)
+            return None
+        return access
+
     async def on_command(self, room: MatrixRoom, event: RoomMessageText,
                          command: Command) -> None:
         room_id = room.room_id
-        access = await self.policy.access(event.sender)
+        relation = relation_for(command.conversation, event.event_id)
+        access = await self._access(event.sender, self._notify(room_id, relation))
+        if access is None:
+            return
         settings = await self.settings.get(room_id)
         level, needed = await self.matrix.power_level(room_id, event.sender)
         usage = None
@@ -149,8 +186,7 @@ class Dispatcher:
         if result.settings is not None:
             await self.settings.save(room_id, result.settings)
         await self.matrix.read_receipt(room_id, event.event_id)
-        await self.matrix.send_notice(room_id, result.reply,
-                                      relation_for(command.conversation, event.event_id))
+        await self.matrix.send_notice(room_id, result.reply, relation)
 
     # -- answers -------------------------------------------------------------------------
 
@@ -165,32 +201,36 @@ class Dispatcher:
         if notify is not None:
             await self._answer(record, notify)
 
-    async def _prepare(self, room: MatrixRoom, record: Record, prompt: Prompt) -> Notify | None:
-        """Check the asker may have an answer now and make its job (with the record's lock
-        held); returns how to send refusals, or None when refused (already said)."""
+    async def _prepare(self, room: MatrixRoom, record: Record, prompt: Prompt,
+                       request: Request | None = None) -> Notify | None:
+        """Check the requester (the asker, or who asked again) may have an answer now and make
+        its job (with the record's lock held); returns how to send refusals, or None when
+        refused (already said)."""
         room_id = room.room_id
         relation = relation_for(prompt.conversation, record.prompt_event_id)
-        notify = self._notify(room_id, relation)
-        sender = record.sender
-        access = await self.policy.access(sender)
-        if not access.use_ai:
-            await notify(strings.NOT_ALLOWED)
+        notify = request.notify if request else self._notify(room_id, relation)
+        requester = request.user_id if request else record.sender
+        access = request.access if request else await self._ai_access(requester, notify)
+        if access is None:
             return None
-        wait = self.rate.check(sender, access.rate)
+        wait = self.rate.check(requester, access.rate)
         if wait > 0:
+            ACCESS_REFUSALS.labels("rate_limited").inc()
             await notify(strings.RATE_LIMITED.format(seconds=int(wait) + 1))
             return None
         settings = await self.settings.get(room_id)
         model = effective_model(access, settings, prompt.conversation,
                                 self.config.model.default, self.catalogue.names())
         if model is None:
+            ACCESS_REFUSALS.labels("no_model").inc()
             await notify(strings.NOT_ALLOWED)
             return None
         existing = record.answer_ids()
         record.prompt = prompt
         record.job = Job(
             prompt_event_id=record.prompt_event_id, prompt_text=prompt.text,
-            prompt_ts=record.prompt_ts, sender=sender, conversation=prompt.conversation,
+            prompt_ts=record.prompt_ts, sender=record.sender, requester=requester,
+            conversation=prompt.conversation,
             model=model, access=access, system_prompt=settings.system_prompt,
             reset_ts=settings.reset_ts(prompt.conversation), relation=relation,
             existing_event_id=existing[0] if existing else None,
@@ -232,13 +272,14 @@ class Dispatcher:
             await task
 
     async def _regenerate(self, room: MatrixRoom, record: Record, prompt: Prompt,
-                          reason: str) -> None:
-        """Cancel the answer in flight, if any, and answer ``prompt`` into the same event."""
+                          reason: str, request: Request | None = None) -> None:
+        """Cancel the answer in flight, if any, and answer ``prompt`` into the same event
+        (for ``request``'s user when given, else for the asker)."""
         async with record.lock:
             await self._cancel(record, reason)
             if record.job is not None and record.job.live is not None:
                 await self.records.remember(record, record.job.live.event_ids)
-            notify = await self._prepare(room, record, prompt)
+            notify = await self._prepare(room, record, prompt, request)
         if notify is not None:
             await self._answer(record, notify)
 
@@ -265,15 +306,22 @@ class Dispatcher:
             await self._cancel(record, strings.REASON_CANCELLED)
 
     async def on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
-        """A 🔁 on an answer regenerates it."""
+        """A 🔁 on an answer regenerates it, as a request of the reactor (checked and charged
+        as theirs); a refusal replies to the answer, which is left as it is."""
         if event.key not in REGENERATE_KEYS or event.sender == self.matrix.user_id:
             return
         if self.too_old(event.server_timestamp):
             return
         record = await self.records.for_answer(self.facts(room), event.reacts_to)
-        if record is None or not (await self.policy.access(event.sender)).use_ai:
+        if record is None:
             return
-        await self._regenerate(room, record, record.prompt, strings.REASON_REGENERATED)
+        notify = self._notify(room.room_id,
+                              relation_for(record.prompt.conversation, event.reacts_to))
+        access = await self._ai_access(event.sender, notify)
+        if access is None:
+            return
+        await self._regenerate(room, record, record.prompt, strings.REASON_REGENERATED,
+                               Request(event.sender, access, notify))
 
     # -- shutdown ------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Invites to the bot: join when the inviter may use the AI, decline (with a reason) if not.
+"""Invites to the bot: join when the inviter may use the AI, decline (with a reason) if not,
+or if the access policy cannot say (fail closed: the inviter may invite again).
 
 Joining is retried a few times (a homeserver that is restarting refuses it for a moment); an
 invite that still could not be accepted is tried again if it is delivered again.
@@ -13,7 +14,8 @@ from collections.abc import Awaitable, Callable
 
 from hearth.ai_bot import strings
 from hearth.ai_bot.matrix.protocols import Memberships
-from hearth.ai_bot.permissions import AccessPolicy
+from hearth.ai_bot.metrics import ACCESS_REFUSALS
+from hearth.ai_bot.permissions import AccessPolicy, RoleUnknown
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,16 @@ class Invites:
         if invitee != self.bot_user_id or membership != "invite" or room_id in self._handled:
             return
         self._handled.add(room_id)
-        if (await self.policy.access(sender)).use_ai:
+        try:
+            access = await self.policy.access(sender)
+        except RoleUnknown:
+            ACCESS_REFUSALS.labels("role_unknown").inc()
+            logger.info("declining invite to %s from %s: role unknown", room_id, sender)
+            self._handled.discard(room_id)
+            with contextlib.suppress(Exception):
+                await self.memberships.leave_room(room_id, strings.INVITE_ROLE_UNKNOWN_REASON)
+            return
+        if access.use_ai:
             logger.info("joining %s (invited by %s)", room_id, sender)
             for attempt in range(JOIN_ATTEMPTS):
                 if await self.memberships.join_room(room_id):
@@ -43,6 +54,7 @@ class Invites:
                 await self.pause(2 ** attempt)
             self._handled.discard(room_id)
             return
+        ACCESS_REFUSALS.labels("no_ai").inc()
         logger.info("declining invite to %s from %s", room_id, sender)
         with contextlib.suppress(Exception):
             await self.memberships.leave_room(room_id, strings.INVITE_REFUSED_REASON)

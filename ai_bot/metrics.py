@@ -50,6 +50,18 @@ FALLBACK_CALLS = Counter(
     "Calls sent to the fallback model instead of the primary",
     ["primary", "fallback"],
 )
+ROLE_LOOKUP_FAILURES = Counter(
+    "hearth_ai_role_lookup_failures_total",
+    "Role lookups at the access policy that failed, by kind (unreachable, timeout, "
+    "unauthorized, forbidden, not_installed, server_error, malformed); the request is refused",
+    ["kind"],
+)
+ACCESS_REFUSALS = Counter(
+    "hearth_ai_access_refusals_total",
+    "Prompts, commands, regenerations and invites refused by the access check, by reason "
+    "(role_unknown, no_ai, no_model, rate_limited)",
+    ["reason"],
+)
 CIRCUIT_OPEN = Gauge(
     "hearth_ai_circuit_open",
     "1 while the circuit breaker of a model is open (calls go to the fallback)",

@@ -1,13 +1,17 @@
 """What a user's role allows with the AI: use it at all, which models, budgets, request rate.
 
-One policy, many enforcers (principle 2): roles and their AI permissions live in the access
-policy (``synapse_modules/access_policy``). The bot asks the homeserver for a user's effective
-role and permissions through the access policy's admin API
-(``GET /_synapse/client/hearth/v1/admin/roles/users/<user_id>``, with the admin token) and
-caches the answer briefly. Only when that API is not there (module disabled, no admin token)
-does it fall back to the bot config's ``access.roles`` and ``access.assignments``, which have
-the same shape. Spend limits in dollars per role come from ``access.budgets_usd``; the
-policy's ``daily_token_budget`` is enforced on settled spend (see ``answer``).
+One policy, many enforcers (principle 2): roles and their AI permissions — models, the daily
+token budget, the daily and monthly dollar budgets, the AI request rate — live only in the
+access policy (``config/policy.yaml`` and the role assignments in the database). The bot keeps
+no rules of its own: for every prompt, command, 🔁 and invite it asks the access policy's AI
+access API (``GET /_synapse/client/hearth/v1/ai/access/<user_id>``) with its own bot-account
+token, so a role change applies to the next request.
+
+Fail closed: when the answer cannot be had — the homeserver unreachable or slow, a 5xx, the
+token refused even after renewal, the module not installed, an answer of the wrong shape — the
+lookup raises ``RoleUnknown`` and the bot refuses (``strings.ROLE_UNKNOWN``); it never guesses
+a role. Only the policy's definite "no such local user" (404 ``M_NOT_FOUND``, 400 for a user of
+another server) means "no AI".
 """
 
 from __future__ import annotations
@@ -17,19 +21,31 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote
 
-from hearth.ai_bot.config import AccessConfig
+import httpx
+
+from hearth.ai_bot.metrics import ROLE_LOOKUP_FAILURES
 
 logger = logging.getLogger(__name__)
 
-CACHE_S = 30.0
-RoleLookup = Callable[[str], Awaitable[Mapping[str, Any] | None]]
+AI_ACCESS_PATH = "/_synapse/client/hearth/v1/ai/access/"
+LOOKUP_TIMEOUT_S = 10.0
+
+
+class RoleUnknown(Exception):
+    """The access policy could not say what a user may do; ``kind`` says why (a metric label:
+    unreachable, timeout, unauthorized, forbidden, not_installed, server_error, malformed)."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
 
 
 @dataclass(frozen=True)
 class AiAccess:
-    """The AI permissions of one user."""
+    """The AI permissions of one user, as the policy gives them."""
 
     role: str
     use_ai: bool
@@ -46,86 +62,137 @@ class AiAccess:
         return [m for m in catalogue if self.may_use_model(m)]
 
 
-def access_from_policy(found: Mapping[str, Any], config: AccessConfig) -> AiAccess:
-    """The access policy's effective-permissions answer → ``AiAccess``."""
-    role = str(found.get("role", ""))
-    ai = (found.get("permissions") or {}).get("ai") or {}
-    limit = (found.get("rate_limits") or {}).get("ai_requests")
-    usd = config.budgets_usd.get(role)
-    budget = ai.get("daily_token_budget")
+NO_AI = AiAccess(role="", use_ai=False, models=())
+
+
+def _malformed(what: str) -> RoleUnknown:
+    return RoleUnknown("malformed", f"the AI access answer has no valid {what}")
+
+
+def _optional_number(raw: Any, what: str, kind: type[int] | type[float]) -> Any:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
+        raise _malformed(what)
+    return kind(raw)
+
+
+def access_from_answer(found: Any) -> AiAccess:
+    """The AI access API's answer → ``AiAccess``; anything of another shape is RoleUnknown."""
+    if not isinstance(found, Mapping) or not isinstance(found.get("role"), str):
+        raise _malformed("role")
+    ai = found.get("ai")
+    if not isinstance(ai, Mapping) or not isinstance(ai.get("enabled"), bool):
+        raise _malformed("ai.enabled")
+    models = ai.get("models")
+    if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+        raise _malformed("ai.models")
+    limit = found.get("ai_requests")
+    rate: tuple[float, int] | None = None
+    if limit is not None:
+        if not isinstance(limit, Mapping):
+            raise _malformed("ai_requests")
+        per_second = _optional_number(limit.get("per_second"), "ai_requests.per_second", float)
+        burst = _optional_number(limit.get("burst"), "ai_requests.burst", int)
+        if not per_second or not burst:
+            raise _malformed("ai_requests")
+        rate = (per_second, burst)
     return AiAccess(
-        role=role, use_ai=bool(ai.get("enabled", False)),
-        models=tuple(str(m) for m in ai.get("models", ())),
-        daily_usd=usd.daily_usd if usd else None, monthly_usd=usd.monthly_usd if usd else None,
-        daily_token_budget=int(budget) if budget is not None else None,
-        rate=(float(limit["per_second"]), int(limit["burst"])) if limit else None,
+        role=found["role"], use_ai=ai["enabled"], models=tuple(models),
+        daily_usd=_optional_number(ai.get("daily_usd_budget"), "ai.daily_usd_budget", float),
+        monthly_usd=_optional_number(ai.get("monthly_usd_budget"), "ai.monthly_usd_budget",
+                                     float),
+        daily_token_budget=_optional_number(ai.get("daily_token_budget"),
+                                            "ai.daily_token_budget", int),
+        rate=rate,
     )
 
 
+RoleLookup = Callable[[str], Awaitable[AiAccess]]
+
+
 class AccessPolicy:
-    """Looks up a user's role and its AI permissions."""
+    """Asks the access policy for a user's AI permissions, every time (no copy, no cache)."""
 
-    def __init__(self, config: AccessConfig, lookup: RoleLookup | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.config = config
+    def __init__(self, lookup: RoleLookup) -> None:
         self.lookup = lookup
-        self.clock = clock
-        self._cache: dict[str, tuple[float, AiAccess]] = {}
-
-    def from_config(self, user_id: str) -> AiAccess:
-        role = self.config.default_role
-        for pattern, assigned in self.config.assignments.items():
-            if fnmatch.fnmatchcase(user_id, pattern):
-                role = assigned
-                break
-        settings = self.config.roles[role]
-        usd = self.config.budgets_usd.get(role)
-        rpm = settings.requests_per_minute
-        return AiAccess(
-            role=role, use_ai=settings.use_ai, models=settings.models,
-            daily_usd=usd.daily_usd if usd else None, monthly_usd=usd.monthly_usd if usd else None,
-            daily_token_budget=settings.daily_token_budget,
-            rate=None if rpm is None else (rpm / 60, rpm),
-        )
 
     async def access(self, user_id: str) -> AiAccess:
-        now = self.clock()
-        cached = self._cache.get(user_id)
-        if cached is not None and now - cached[0] < CACHE_S:
-            return cached[1]
-        found: Mapping[str, Any] | None = None
-        if self.lookup is not None:
-            try:
-                found = await self.lookup(user_id)
-            except Exception as exc:
-                logger.warning("access policy lookup for %s failed (%s); using the bot config",
-                               user_id, exc)
-        result = access_from_policy(found, self.config) if found else self.from_config(user_id)
-        self._cache[user_id] = (now, result)
-        return result
+        """The user's AI permissions; raises RoleUnknown (counted) when they cannot be had."""
+        try:
+            return await self.lookup(user_id)
+        except RoleUnknown as exc:
+            ROLE_LOOKUP_FAILURES.labels(exc.kind).inc()
+            logger.warning("AI access of %s unknown (%s); refusing", user_id, exc)
+            raise
 
 
-POLICY_API = "/_synapse/client/hearth/v1/admin/roles/users/"
+class TokenSource(Protocol):
+    """The bot's session: its current access token, and a renewal after a 401."""
+
+    @property
+    def token(self) -> str: ...
+
+    async def renew(self, failed: str) -> None: ...
 
 
-def admin_api_lookup(base_url: str, admin_token: Callable[[], str | None]) -> RoleLookup:
-    """Asks the access policy's admin API for a user's effective role (None when absent)."""
-    from urllib.parse import quote
+def _kind_of(response: httpx.Response) -> str:
+    try:
+        errcode = response.json().get("errcode")
+    except (ValueError, AttributeError):
+        errcode = None
+    if response.status_code == 401:
+        return "unauthorized"
+    if response.status_code == 403:
+        return "forbidden"
+    if response.status_code == 404 and errcode == "M_UNRECOGNIZED":
+        return "not_installed"
+    return "server_error"
 
-    import httpx
 
-    async def lookup(user_id: str) -> Mapping[str, Any] | None:
-        token = admin_token()
-        if token is None:
-            return None
-        async with httpx.AsyncClient(base_url=base_url, timeout=10.0) as http:
-            response = await http.get(POLICY_API + quote(user_id, safe=""),
+def _is_no_such_local_user(response: httpx.Response) -> bool:
+    try:
+        errcode = response.json().get("errcode")
+    except (ValueError, AttributeError):
+        return False
+    return (response.status_code, errcode) in ((404, "M_NOT_FOUND"), (400, "M_INVALID_PARAM"))
+
+
+def policy_api_lookup(base_url: str, session: TokenSource, *,
+                      transport: httpx.AsyncBaseTransport | None = None) -> RoleLookup:
+    """A lookup through the AI access API, as the bot (renewing its token once on a 401)."""
+
+    async def get(user_id: str, token: str) -> httpx.Response:
+        try:
+            async with httpx.AsyncClient(base_url=base_url, timeout=LOOKUP_TIMEOUT_S,
+                                         transport=transport) as http:
+                return await http.get(AI_ACCESS_PATH + quote(user_id, safe=""),
                                       headers={"Authorization": f"Bearer {token}"})
-        if response.status_code == 404:
-            return None  # module not installed, or not a local user: the fallback applies
-        response.raise_for_status()
-        found: Mapping[str, Any] = response.json()
-        return found
+        except httpx.TimeoutException as exc:
+            raise RoleUnknown("timeout", str(exc) or type(exc).__name__) from exc
+        except httpx.HTTPError as exc:
+            raise RoleUnknown("unreachable", str(exc) or type(exc).__name__) from exc
+
+    async def lookup(user_id: str) -> AiAccess:
+        token = session.token
+        response = await get(user_id, token)
+        if response.status_code == 401:
+            try:
+                await session.renew(token)
+            except Exception as exc:
+                raise RoleUnknown("unauthorized", f"the session could not be renewed: {exc}"
+                                  ) from exc
+            response = await get(user_id, session.token)
+        if response.status_code == 200:
+            try:
+                found = response.json()
+            except ValueError:
+                raise _malformed("JSON body") from None
+            return access_from_answer(found)
+        if _is_no_such_local_user(response):
+            return NO_AI
+        raise RoleUnknown(_kind_of(response), f"HTTP {response.status_code}: "
+                                              f"{response.text[:200]}")
 
     return lookup
 

@@ -36,11 +36,16 @@ USAGE_LIMIT = " (limit ${limit:.2f})"
 USAGE_UNAVAILABLE = "Usage figures are not available (the budget ledger is not configured)."
 
 NOT_ALLOWED = "Sorry, your role does not include the AI assistant."
+ROLE_UNKNOWN = (
+    "I cannot check what your role allows right now, so I did not ask the model; "
+    "try again shortly."
+)
 DAILY_ALLOWANCE_USED = (
     "You have used your role's daily AI allowance ({tokens} tokens); it renews tomorrow."
 )
 RATE_LIMITED = "You are sending AI requests too quickly; try again in {seconds} s."
 INVITE_REFUSED_REASON = "Your role does not include the AI assistant."
+INVITE_ROLE_UNKNOWN_REASON = "I could not check what your role allows; invite me again shortly."
 CANNOT_DECRYPT = (
     "I could not decrypt your message, so I cannot answer it yet. I have asked your devices "
     "for the key; if this keeps happening, verify my session or re-send the message."

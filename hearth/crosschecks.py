@@ -16,7 +16,6 @@ Every problem is a ``SettingsError`` naming the setting to change.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -109,12 +108,7 @@ def _given(overrides: Mapping[str, Any], dotted: str) -> bool:
     return True
 
 
-def _catalogue_names_matching(catalogue: Catalogue, pattern: str) -> list[str]:
-    return [name for name in catalogue.names() if fnmatch.fnmatchcase(name, pattern)]
-
-
-def check_bot_config(settings: Settings, rendered: Mapping[str, Any], policy: PolicyRoles
-                     ) -> BotConfig:
+def check_bot_config(settings: Settings, rendered: Mapping[str, Any]) -> BotConfig:
     """The rendered bot config parses as the bot will parse it, and its references resolve."""
     overrides = settings.ai_bot.bot_config
     try:
@@ -134,28 +128,7 @@ def check_bot_config(settings: Settings, rendered: Mapping[str, Any], policy: Po
             catalogue.get(model)
         except UnknownModelError as exc:
             raise _refuse(_bot_setting(path, overrides), str(exc)) from None
-    for role, ai in config.access.roles.items():
-        for index, pattern in enumerate(ai.models):
-            if not _catalogue_names_matching(catalogue, pattern):
-                raise _refuse(
-                    f"ai_bot.bot_config.access.roles.{role}.models[{index}]",
-                    f"got {pattern!r}, expected a model name or pattern matching a model of "
-                    f"the catalogue: {', '.join(catalogue.names())}")
-    _check_budget_roles(config, policy)
     return config
-
-
-def _check_budget_roles(config: BotConfig, policy: PolicyRoles) -> None:
-    if not config.access.budgets_usd:
-        return
-    known = set(config.access.roles)
-    if policy.enabled:
-        known.update(policy.names())
-    for role in config.access.budgets_usd:
-        if role not in known:
-            raise _refuse(f"ai_bot.bot_config.access.budgets_usd.{role}",
-                          f"got {role!r}, expected a role of the access policy or of "
-                          f"access.roles: {', '.join(sorted(known))}")
 
 
 def check_ports_distinct(ports: Iterable[tuple[str, int, str]]) -> None:

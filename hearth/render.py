@@ -2,7 +2,8 @@
 
 Rendering is idempotent: secrets are generated once and kept, and a file whose content did
 not change is not rewritten. Everything rendered is written 0600 because the main config
-holds the registration shared secret (and, in production, database credentials).
+holds the registration shared secret (and, in production, database credentials); the data
+directory itself is made private (0700, nothing in it open to others) on every render.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from hearth.crosschecks import (
     check_login_security_roles,
     check_ports_distinct,
 )
-from hearth.private_files import write_private
+from hearth.private_files import make_tree_private, write_private
 from hearth.secret_files import SecretPaths, ensure_secrets
 from hearth.settings import Settings
 
@@ -102,6 +103,13 @@ def _login_security_config(settings: Settings, secrets: SecretPaths | None) -> d
     }
 
 
+def _documented_modules(settings: Settings) -> list[str]:
+    """The enabled modules that serve HTTP endpoints, so api_docs describes only those."""
+    return [name for name, enabled in (("access_policy", settings.modules.access_policy),
+                                       ("login_security", settings.modules.login_security))
+            if enabled]
+
+
 def project_modules(
     settings: Settings, secrets: SecretPaths | None = None
 ) -> tuple[ModuleEntry, ...]:
@@ -132,6 +140,13 @@ def project_modules(
             path="hearth.synapse_modules.login_security.LoginSecurityModule",
             enabled=settings.modules.login_security,
             config=_login_security_config(settings, secrets),
+        ),
+        # The OpenAPI description (docs/api.md) of the HTTP endpoints the modules above serve.
+        ModuleEntry(
+            name="api_docs",
+            path="hearth.synapse_modules.api_docs.ApiDocsModule",
+            enabled=bool(_documented_modules(settings)),
+            config={"documented_modules": _documented_modules(settings)},
         ),
         # Keep content_guard last: Synapse skips the check_event_allowed callbacks after one
         # that rewrites an event, and content_guard rewrites messages with unsafe HTML.
@@ -257,9 +272,11 @@ def render_homeserver_config(
 BOT_CONFIG_FILE = "ai-bot.yaml"
 
 
-def bot_config_mapping(settings: Settings, data_dir: Path, secrets: SecretPaths
-                       ) -> dict[str, Any]:
-    """The AI bot's config (ai_bot/config.py), from ``ai_bot`` settings; ``bot_config`` last."""
+def bot_config_mapping(settings: Settings, data_dir: Path) -> dict[str, Any]:
+    """The AI bot's config (ai_bot/config.py), from ``ai_bot`` settings; ``bot_config`` last.
+
+    It names no admin credential and no registration secret: ``hearth run`` makes the bot
+    account with those (hearth/bot_account.py) and the bot gets only its own credential."""
     bot = settings.ai_bot
     endpoint: dict[str, Any] = {}
     if bot.base_url:
@@ -271,8 +288,6 @@ def bot_config_mapping(settings: Settings, data_dir: Path, secrets: SecretPaths
         "localpart": bot.localpart,
         "displayname": bot.displayname,
         "data_dir": str(data_dir / "ai_bot"),
-        "registration_shared_secret_file": str(secrets.registration_shared_secret),
-        "admin_credentials_file": str(data_dir / "admin-credentials.json"),
         "metrics_port": bot.metrics_port,
         "model": {"default": bot.default_model, "endpoint": endpoint},
     }
@@ -284,17 +299,18 @@ def _check_references(settings: Settings, bot_config: dict[str, Any] | None) -> 
     policy = PolicyRoles(settings, PROJECT_DIR)
     check_login_security_roles(settings, policy)
     if bot_config is not None:
-        check_bot_config(settings, bot_config, policy)
+        check_bot_config(settings, bot_config)
     check_ports_distinct(ports_needed(settings))
 
 
 def render(settings: Settings, data_dir: Path) -> Rendered:
     """Render every file of the deployment into ``data_dir`` and say what changed."""
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "logs").mkdir(exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (data_dir / "logs").mkdir(exist_ok=True, mode=0o700)
+    make_tree_private(data_dir)  # what an older run (or a looser umask) left open
     secrets = ensure_secrets(data_dir, settings.secrets)
-    bot_mapping = (bot_config_mapping(settings, data_dir, secrets)
+    bot_mapping = (bot_config_mapping(settings, data_dir)
                    if settings.ai_bot.enabled else None)
     _check_references(settings, bot_mapping)
     changed: list[Path] = []

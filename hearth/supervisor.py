@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from hearth.private_files import PRIVATE_UMASK
 from hearth.supervisor_status import ProcessState, ProcessStatus, SupervisorStatus, write_status
 
 logger = logging.getLogger("hearth.supervisor")
@@ -163,8 +164,11 @@ class Supervisor:
             processes=self.snapshot()))
 
     def _spawn(self, spec: ProcessSpec) -> subprocess.Popen[bytes]:
-        spec.log_file.parent.mkdir(parents=True, exist_ok=True)
-        log = open(spec.log_file, "ab")  # noqa: SIM115 - handed to the child, closed below
+        # The log, and every file the child makes (database, WAL, logs, media), are private
+        # whatever umask we were started with: they hold tokens and password hashes.
+        spec.log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        log = os.fdopen(os.open(spec.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                        "ab")
         try:
             return subprocess.Popen(
                 list(spec.argv),
@@ -173,6 +177,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **spec.env},
                 start_new_session=True,  # Ctrl-C reaches us only; we stop children in order
+                umask=PRIVATE_UMASK,
             )
         finally:
             log.close()

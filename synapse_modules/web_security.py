@@ -22,6 +22,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -41,6 +42,10 @@ CSRF_FIELD = "csrf_token"  # the hidden form field pages should use
 _TOKEN_VERSION = "v1"  # noqa: S105 - a format tag, not a secret
 _MIN_SECRET_BYTES = 16
 _CLOCK_SKEW_S = 60
+# The exact shape issue() writes; anything else is refused before it is parsed (int() and
+# str.isdigit() accept digits of every script; compare_digest raises on non-ASCII text).
+_TOKEN = re.compile(r"v1\.(?P<issued>[0-9]{1,12})\.(?P<nonce>[A-Za-z0-9_-]{16})"
+                    r"\.(?P<mac>[A-Za-z0-9_-]{43})", re.ASCII)
 
 
 def content_security_policy(**overrides: str) -> str:
@@ -129,15 +134,22 @@ class CsrfTokens:
         nonce = _b64(secrets.token_bytes(12))
         return ".".join((_TOKEN_VERSION, issued, nonce, self._mac(purpose, session, issued, nonce)))
 
-    def verify(self, token: str | None, session: str, purpose: str) -> bool:
-        """Whether ``token`` was issued by us for this session and purpose, and is fresh."""
-        if not token or not session or len(token) > 200:
+    def verify(self, token: object, session: str, purpose: str) -> bool:
+        """Whether ``token`` was issued by us for this session and purpose, and is fresh.
+
+        Never raises: a token of any other shape, type or length is simply not ours.
+        """
+        if not isinstance(token, str) or not session or len(token) > 200:
             return False
-        parts = token.split(".")
-        if len(parts) != 4 or parts[0] != _TOKEN_VERSION or not parts[1].isdigit():
+        match = _TOKEN.fullmatch(token)
+        if match is None:
             return False
-        _, issued, nonce, mac = parts
+        issued, nonce, mac = match["issued"], match["nonce"], match["mac"]
         age = self._clock() - int(issued)
         if age > self._max_age_s or age < -_CLOCK_SKEW_S:
             return False
-        return hmac.compare_digest(mac, self._mac(purpose, session, issued, nonce))
+        try:
+            expected = self._mac(purpose, session, issued, nonce)
+        except UnicodeEncodeError:  # a session that is not text was never given a token
+            return False
+        return hmac.compare_digest(mac, expected)

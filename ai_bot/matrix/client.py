@@ -6,6 +6,10 @@ store stays valid. nio's own retry loops are turned off (``max_limit_exceeded=0`
 ``max_timeouts=0``): the edit scheduler handles 429 for the whole account, and the sync loop
 backs off on network errors.
 
+The bot's access token expires (a refreshable session) and is renewed: every call that meets
+401 ``M_UNKNOWN_TOKEN`` renews the session (``session.Session``, once for all callers) and is
+tried once more with the new token.
+
 This module also reads rooms for the context builder and the tools (``RoomReader``), decrypting
 history where it can, and keeps the bot's per-room settings in room account data.
 """
@@ -26,6 +30,7 @@ from nio.client.async_client import AsyncClient, AsyncClientConfig
 from nio.exceptions import EncryptionError, LocalProtocolError
 
 from hearth.ai_bot.matrix.errors import MatrixError, RateLimited, SendFailed
+from hearth.ai_bot.matrix.session import Session
 from hearth.ai_bot.provision import Credentials
 from hearth.ai_bot.render import markdown_to_html
 from hearth.ai_bot.routing import NOTICE_KEY
@@ -38,6 +43,11 @@ V1 = "/_matrix/client/v1"
 
 def q(value: str) -> str:
     return quote(value, safe="")
+
+
+def _expired(response: Any) -> bool:
+    """A nio error answer saying the access token is no longer valid."""
+    return getattr(response, "status_code", None) == "M_UNKNOWN_TOKEN"
 
 
 def build_nio_client(homeserver: str, credentials: Credentials, store_dir: Path,
@@ -60,8 +70,28 @@ def build_nio_client(homeserver: str, credentials: Credentials, store_dir: Path,
 class MatrixClient:
     """Thin, typed calls the bot needs, on top of nio."""
 
-    def __init__(self, nio: AsyncClient) -> None:
+    def __init__(self, nio: AsyncClient, session: Session | None = None) -> None:
         self.nio = nio
+        self.session = session
+
+    def _token(self) -> str:
+        """The session's current token, also put back into nio (which forgets its token when
+        the homeserver answers with a soft logout)."""
+        if self.session is not None:
+            self.nio.access_token = self.session.token
+        return str(self.nio.access_token)
+
+    async def _renewed(self, failed: str) -> bool:
+        """After a 401 M_UNKNOWN_TOKEN with ``failed``: renew the session; whether to retry."""
+        if self.session is None:
+            return False
+        try:
+            await self.session.renew(failed)
+        except Exception as exc:
+            logger.warning("could not renew the bot's session: %s", exc)
+            return False
+        self._token()
+        return True
 
     @property
     def user_id(self) -> str:
@@ -81,16 +111,21 @@ class MatrixClient:
         """One client-server call by path; raises MatrixError for error answers."""
         if query:
             path = f"{path}?{urlencode(query)}"
-        headers = {"Authorization": f"Bearer {self.nio.access_token}",
-                   "Content-Type": "application/json"}
         data = None if body is None else json.dumps(body)
-        response = await self.nio.send(method, path, data, headers, timeout=timeout)
-        try:
-            payload = await response.json(content_type=None)
-        except (ValueError, TypeError):
-            payload = {}
-        finally:
-            response.release()
+        for attempt in range(2):
+            token = self._token()
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            response = await self.nio.send(method, path, data, headers, timeout=timeout)
+            try:
+                payload = await response.json(content_type=None)
+            except (ValueError, TypeError):
+                payload = {}
+            finally:
+                response.release()
+            if (response.status != 401 or attempt > 0 or not isinstance(payload, dict)
+                    or payload.get("errcode") != "M_UNKNOWN_TOKEN"
+                    or not await self._renewed(token)):
+                break
         if response.status >= 400:
             payload = payload if isinstance(payload, dict) else {}
             raise MatrixError(response.status, str(payload.get("errcode", "")),
@@ -103,8 +138,12 @@ class MatrixClient:
     async def send_message(self, room_id: str, content: dict[str, Any], txn_id: str) -> str:
         """Send (encrypting in encrypted rooms); the scheduler's ``Sender``."""
         try:
+            token = self._token()
             response = await self.nio.room_send(room_id, "m.room.message", content, tx_id=txn_id,
                                                 ignore_unverified_devices=True)
+            if _expired(response) and await self._renewed(token):
+                response = await self.nio.room_send(room_id, "m.room.message", content,
+                                                    tx_id=txn_id, ignore_unverified_devices=True)
         except LocalProtocolError as exc:
             raise SendFailed(f"not sendable: {exc}", retryable=True) from exc
         if isinstance(response, RoomSendResponse):
@@ -159,6 +198,7 @@ class MatrixClient:
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id,
                                     "key": key}}
         try:
+            self._token()
             await self.nio.room_send(room_id, "m.reaction", content,
                                      ignore_unverified_devices=True)
         except Exception as exc:
@@ -168,7 +208,10 @@ class MatrixClient:
 
     async def join_room(self, room_id: str) -> bool:
         """Join (accepting an invite); False when the homeserver refused or was unreachable."""
+        token = self._token()
         result = await self.nio.join(room_id)
+        if _expired(result) and await self._renewed(token):
+            result = await self.nio.join(room_id)
         return isinstance(result, JoinResponse)
 
     async def leave_room(self, room_id: str, reason: str) -> None:
@@ -178,8 +221,12 @@ class MatrixClient:
     async def sync_once(self, first: bool) -> None:
         """One sync (the first at once with full state, later ones long-polling); raises
         MatrixError when the homeserver refuses it. nio fires the event callbacks."""
+        token = self._token()
         response = await self.nio.sync(timeout=0 if first else 30_000,
                                        full_state=first or None)
+        if _expired(response) and await self._renewed(token):
+            response = await self.nio.sync(timeout=0 if first else 30_000,
+                                           full_state=first or None)
         if isinstance(response, SyncError):
             raise MatrixError(0, str(response.status_code or ""),
                               f"sync refused: {response.message}")

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
+import httpx
+
 from hearth import synapse_admin as admin
+from hearth.ai_bot.config import load_config
 from hearth.ai_bot.strings import ENABLE_HINT
+from hearth.bot_account import BotAccount, BotAccountError, provision_bot_account
 from hearth.cli.common import EXIT_FAILED, Commands, add_command, data_dir, settings_from_args
 from hearth.model_endpoint import model_api_key
 from hearth.preflight import preflight
+from hearth.private_files import PRIVATE_UMASK
 from hearth.render import Rendered, render
 from hearth.structured_log import configure_logging
 from hearth.supervisor import ProcessSpec, StartError, Supervisor, python_module_argv
@@ -76,13 +83,35 @@ def _ensure_admin(result: Rendered, base_url: str, username: str) -> None:
     print(f"admin credentials saved to {path} (mode 0600)")
 
 
-def _start_bot(supervisor: Supervisor, result: Rendered) -> None:
+def _provision_bot(result: Rendered, bot_config: Path, base_url: str) -> bool:
+    """The bot account and its own credential, made here with the admin's powers, so the bot
+    process gets none of them (hearth/bot_account.py); False when it is not ready."""
+    config = load_config(bot_config)
+    saved = admin.load_admin_credentials(result.data_dir) or {}
+    account = BotAccount(config.localpart, config.displayname, config.credentials_file)
+    try:
+        ready = provision_bot_account(base_url, account,
+                                      result.secrets.read("registration_shared_secret"),
+                                      saved.get("access_token"))
+    except (BotAccountError, admin.AdminError, httpx.HTTPError) as exc:
+        print(f"warning: the AI bot is not started, its account is not ready: {exc}",
+              file=sys.stderr, flush=True)
+        return False
+    if ready.exempt_from_rate_limit is None:
+        print(f"note: no working admin token; the settings of {ready.user_id} (bot type, "
+              "rate-limit exemption) were not re-checked", flush=True)
+    return True
+
+
+def _start_bot(supervisor: Supervisor, result: Rendered, base_url: str) -> None:
     """The AI bot joins the supervised processes, as an optional one, when a model API key
     is configured: whatever goes wrong with it, the homeserver keeps serving."""
     if result.bot_config is None:
         return
     if not model_api_key(result.settings.ai_bot):
         print(ENABLE_HINT, flush=True)
+        return
+    if not _provision_bot(result, result.bot_config, base_url):
         return
     spec = ProcessSpec(
         name="ai_bot",
@@ -96,6 +125,7 @@ def _start_bot(supervisor: Supervisor, result: Rendered) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Render, start everything, say ready, and supervise until Ctrl-C or SIGTERM."""
+    os.umask(PRIVATE_UMASK)  # our own log and files too, not only the children's
     data = data_dir(args.data_dir)
     settings = settings_from_args(args, data)
     preflight(settings)
@@ -138,7 +168,7 @@ def _run(args: argparse.Namespace, result: Rendered, supervisor: Supervisor,
             supervisor.stop_all()
             return EXIT_FAILED
     _ensure_admin(result, base_url, args.admin_user)
-    _start_bot(supervisor, result)
+    _start_bot(supervisor, result, base_url)
     print(f"ready: {base_url} (server name {settings.server.name}, profile {settings.profile})",
           flush=True)
     print(f"connect a client to {base_url}; stop with Ctrl-C", flush=True)

@@ -12,6 +12,8 @@ from hearth.doctor.findings import Finding, ok, problem, warning
 from hearth.settings import DatabaseSettings
 
 CHECK = "database"
+# The database file, its write-ahead log and its shared-memory index.
+SQLITE_SUFFIXES = ("", "-wal", "-shm")
 
 
 def create_database_line(name: str, owner: str) -> str:
@@ -28,17 +30,19 @@ def check_database(settings: DatabaseSettings, data_dir: Path) -> Finding:
 
 
 def check_sqlite(path: Path) -> Finding:
-    """The file exists and others cannot read it (0600, or inside a 0700 directory)."""
+    """The database and its WAL and shared-memory files (same data: tokens, password hashes)
+    are 0600: `hearth run` keeps them so whatever the umask, so anything else was changed."""
     if not path.is_file():
         return warning(CHECK, f"no SQLite database at {path} yet",
                        "it is created by the first `hearth run`; if one existed, check "
                        "database.sqlite_path and --data-dir")
-    mode = stat.S_IMODE(path.stat().st_mode)
-    directory_mode = stat.S_IMODE(path.parent.stat().st_mode)
-    if mode & 0o077 and directory_mode & 0o077:
-        return warning(CHECK, f"SQLite database {path} is readable by others "
-                              f"(mode {mode:04o}, directory {directory_mode:04o})",
-                       f"chmod 600 {path}")
+    files = [Path(f"{path}{suffix}") for suffix in SQLITE_SUFFIXES]
+    open_files = [(file, stat.S_IMODE(file.stat().st_mode)) for file in files
+                  if file.is_file() and file.stat().st_mode & 0o077]
+    if open_files:
+        listed = ", ".join(f"{file} (mode {mode:04o})" for file, mode in open_files)
+        return warning(CHECK, f"SQLite database files readable by others: {listed}",
+                       "chmod 600 " + " ".join(str(file) for file, _ in open_files))
     return ok(CHECK, f"SQLite database {path}")
 
 

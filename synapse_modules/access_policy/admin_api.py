@@ -7,21 +7,21 @@
     GET    .../roles/users/<user_id>          the user's effective role and permissions
 
 Only server admins may call it (401 without a valid token, 403 otherwise). Errors are Matrix
-errors: ``{"errcode": ..., "error": ...}`` with 400 for malformed input, 404 for unknown
-users or assignments.
+errors: ``{"errcode": ..., "error": ...}`` with 400 for malformed input (read strictly by
+admin_input.py, each refusal counted by reason), 404 for unknown users or assignments.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from synapse.api.errors import Codes, NotFoundError, SynapseError
 from synapse.module_api import ModuleApi
-from synapse.types import UserID
 
-from hearth.synapse_modules.access_policy.metrics import ROLE_CHANGES
+from hearth.synapse_modules.access_policy import admin_input
+from hearth.synapse_modules.access_policy.admin_input import REASON_BODY, REASON_QUERY, InputError
+from hearth.synapse_modules.access_policy.metrics import INVALID_REQUESTS, ROLE_CHANGES
 from hearth.synapse_modules.access_policy.policy import Policy
 from hearth.synapse_modules.access_policy.resolver import RoleResolver
 from hearth.synapse_modules.access_policy.store import SOURCE_ADMIN, Assignment, PolicyStore
@@ -32,8 +32,8 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
-def _bad(message: str, errcode: str = Codes.INVALID_PARAM) -> SynapseError:
-    return SynapseError(400, message, errcode)
+def _bad(message: str, errcode: str = Codes.INVALID_PARAM) -> InputError:
+    return InputError(REASON_BODY, message, errcode)
 
 
 class RolesAdminResource(DirectServeJsonResource):
@@ -60,7 +60,24 @@ class RolesAdminResource(DirectServeJsonResource):
 
     # --- routing ---------------------------------------------------------------------------
 
+    async def _answer(self, work: Awaitable[tuple[int, Any]]) -> tuple[int, Any]:
+        """Bad input becomes a 400 Matrix error, counted by reason."""
+        try:
+            return await work
+        except InputError as error:
+            INVALID_REQUESTS.labels(self._server_name, error.reason).inc()
+            raise SynapseError(400, error.message, error.errcode) from None
+
     async def _async_render_GET(self, request: SynapseRequest) -> tuple[int, Any]:
+        return await self._answer(self._get(request))
+
+    async def _async_render_PUT(self, request: SynapseRequest) -> tuple[int, Any]:
+        return await self._answer(self._put(request))
+
+    async def _async_render_DELETE(self, request: SynapseRequest) -> tuple[int, Any]:
+        return await self._answer(self._delete(request))
+
+    async def _get(self, request: SynapseRequest) -> tuple[int, Any]:
         await self._require_admin(request)
         parts = _parts(request)
         if not parts:
@@ -77,7 +94,7 @@ class RolesAdminResource(DirectServeJsonResource):
             return 200, assignment.as_dict()
         raise NotFoundError("Unknown roles API path")
 
-    async def _async_render_PUT(self, request: SynapseRequest) -> tuple[int, Any]:
+    async def _put(self, request: SynapseRequest) -> tuple[int, Any]:
         requester = await self._require_admin(request)
         parts = _parts(request)
         if len(parts) != 2 or parts[0] != "assignments":
@@ -95,7 +112,7 @@ class RolesAdminResource(DirectServeJsonResource):
         return 200, {**assignment.as_dict(),
                      "previous_role": previous.role if previous else None}
 
-    async def _async_render_DELETE(self, request: SynapseRequest) -> tuple[int, Any]:
+    async def _delete(self, request: SynapseRequest) -> tuple[int, Any]:
         await self._require_admin(request)
         parts = _parts(request)
         if len(parts) != 2 or parts[0] != "assignments":
@@ -120,18 +137,14 @@ class RolesAdminResource(DirectServeJsonResource):
         }
 
     async def _list(self, request: SynapseRequest) -> dict[str, Any]:
-        role = _query(request, "role")
-        if role is not None and not self._policy.has_role(role):
-            raise _bad(f"Unknown role {role!r} in 'role': expected one of "
-                       f"{', '.join(self._policy.role_names)}")
-        after = _query(request, "from")
-        raw_limit = _query(request, "limit")
-        limit = DEFAULT_LIMIT
-        if raw_limit is not None:
-            if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-                raise _bad(f"Invalid 'limit': got {raw_limit!r}, expected an integer from 1 "
-                           f"to {MAX_LIMIT}")
-            limit = int(raw_limit)
+        role = admin_input.single_query(request.args, "role")
+        if role is not None:
+            admin_input.role_name(role, "role", self._policy.role_names, REASON_QUERY)
+        after = admin_input.single_query(request.args, "from")
+        if after is not None:
+            admin_input.local_user_id(after, "from", self._server_name)
+        limit = admin_input.page_limit(admin_input.single_query(request.args, "limit"),
+                                       DEFAULT_LIMIT, MAX_LIMIT)
         rows = await self._store.list_assignments(role, after, limit + 1)
         page = rows[:limit]
         return {
@@ -162,44 +175,27 @@ class RolesAdminResource(DirectServeJsonResource):
         return user_id
 
     async def _local_user(self, raw: str, must_exist: bool = False) -> str:
-        if not UserID.is_valid(raw):
-            raise _bad(f"Invalid user ID {raw!r}: expected @localpart:{self._server_name}")
-        if not self._api.is_mine(raw):
-            raise _bad(f"{raw} is not a user of this server: roles apply to local users")
-        if must_exist and await self._api.check_user_exists(raw) is None:
-            raise NotFoundError(f"No such user {raw}")
-        return raw
+        """The path's user ID, canonical and local (400 otherwise), existing if asked (404)."""
+        user_id = admin_input.local_user_id(raw, "user_id", self._server_name)
+        if must_exist and await self._api.check_user_exists(user_id) != user_id:
+            raise NotFoundError(f"No such user {user_id}")
+        return user_id
 
     def _role_from_body(self, request: SynapseRequest) -> str:
         example = '{"role": "moderator"}'
-        try:
-            body = json.loads(request.content.read().decode("utf-8"))  # type: ignore[union-attr]
-        except (ValueError, UnicodeDecodeError):
-            raise SynapseError(400, f"Request body is not JSON: expected {example}",
-                               Codes.NOT_JSON) from None
-        if not isinstance(body, dict):
-            raise _bad(f"Request body must be a JSON object such as {example}", Codes.BAD_JSON)
+        raw = request.content.read() if request.content is not None else b""
+        body = admin_input.json_object(raw, example)
         unknown = sorted(set(body) - {"role"})
         if unknown:
-            raise _bad(f"Unknown key {unknown[0]!r} in the request body: expected only 'role'",
-                       Codes.BAD_JSON)
+            raise _bad(f"Unknown key {admin_input.shown(unknown[0])} in the request body: "
+                       "expected only 'role'", Codes.BAD_JSON)
         if "role" not in body:
             raise _bad(f"Missing 'role' in the request body: expected {example}", Codes.BAD_JSON)
-        role = body["role"]
-        if not isinstance(role, str):
-            raise _bad(f"Invalid 'role': got {role!r}, expected a role name (a string)",
-                       Codes.BAD_JSON)
-        if not self._policy.has_role(role):
-            raise _bad(f"Unknown role {role!r}: expected one of "
-                       f"{', '.join(self._policy.role_names)}")
-        return role
+        return admin_input.role_name(body["role"], "role", self._policy.role_names, REASON_BODY)
 
 
 def _parts(request: SynapseRequest) -> list[str]:
-    """Path segments below ``PREFIX`` (Twisted has already percent-decoded them)."""
+    """Path segments below ``PREFIX`` (Twisted has already percent-decoded them).
+
+    Bytes that are not UTF-8 become U+FFFD, which no user ID or route contains."""
     return [p.decode("utf-8", errors="replace") for p in (request.postpath or []) if p]
-
-
-def _query(request: SynapseRequest, name: str) -> str | None:
-    values = request.args.get(name.encode("ascii")) if request.args else None
-    return values[0].decode("utf-8", errors="replace") if values else None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hearth.synapse_modules.access_policy.policy import Policy, Role
+from hearth.synapse_modules.access_policy.room_creation import JOIN_RULES, PUBLIC, RoomCreation
 
 
 @dataclass(frozen=True)
@@ -40,19 +41,6 @@ def deny(role: Role, permission: str, doing: str, status: int = 403) -> Decision
     )
 
 
-def room_config_visibility(room_config: Mapping[str, Any]) -> tuple[bool, bool]:
-    """From a /createRoom body: (anyone may join the room, the room goes to the directory)."""
-    publishes = room_config.get("visibility") == "public"
-    preset = room_config.get("preset") or ("public_chat" if publishes else "private_chat")
-    joinable = preset == "public_chat"
-    for state in room_config.get("initial_state") or ():
-        if isinstance(state, Mapping) and state.get("type") == "m.room.join_rules":
-            content = state.get("content")
-            if isinstance(content, Mapping):
-                joinable = content.get("join_rule") == "public"
-    return joinable, publishes
-
-
 def may_create_room(role: Role, *, is_public: bool, publishes: bool) -> Decision:
     """Creating a room; a public one and listing it in the directory need more."""
     perms = role.permissions
@@ -62,6 +50,21 @@ def may_create_room(role: Role, *, is_public: bool, publishes: bool) -> Decision
         return deny(role, "create_public_rooms", "Creating public rooms")
     if publishes and not perms.publish_to_directory:
         return deny(role, "publish_to_directory", "Publishing rooms to the room directory")
+    return ALLOW
+
+
+def may_create_room_as(role: Role, creation: RoomCreation) -> Decision:
+    """Creating a room as the body describes it: its effective join rule and listing, its
+    invites, and every state event the creator chose, each decided as on PUT /state."""
+    decision = may_create_room(role, is_public=creation.is_public, publishes=creation.publishes)
+    if not decision.allowed:
+        return decision
+    if creation.invites and not role.permissions.invite:
+        return deny(role, "invite", "Inviting users")
+    for state in creation.state:
+        decision = may_send_state_event(role, state.event_type, state.state_key, state.content)
+        if not decision.allowed:
+            return decision
     return ALLOW
 
 
@@ -89,10 +92,17 @@ def may_join_room(role: Role, *, is_invited: bool, is_remote: bool) -> Decision:
     return ALLOW
 
 
-def may_send_state_event(role: Role, event_type: str) -> Decision:
-    """Sending a state event of ``event_type`` (room name, topic, power levels, ...)."""
+def may_send_state_event(role: Role, event_type: str, state_key: str = "",
+                         content: Mapping[str, Any] | None = None) -> Decision:
+    """Sending a state event of ``event_type`` (room name, topic, power levels, ...); a join
+    rule ``public`` (state key "") opens the room to anyone, so it needs create_public_rooms.
+
+    The one decision for state, at ``PUT /state`` and for what createRoom sets."""
     if not role.permissions.may_send_state_event(event_type):
-        return deny(role, "send_state_events", f"Sending {event_type} state events")
+        return deny(role, "send_state_events", f"Sending {event_type[:100]} state events")
+    if (event_type == JOIN_RULES and state_key == "" and content is not None
+            and content.get("join_rule") == PUBLIC and not role.permissions.create_public_rooms):
+        return deny(role, "create_public_rooms", "Making a room public (join rule 'public')")
     return ALLOW
 
 

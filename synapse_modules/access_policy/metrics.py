@@ -14,6 +14,12 @@ RATE_LIMITED = Counter(
     "Actions refused with 429 by a per-role rate limit, by limiter",
     ["server_name", "limiter"],
 )
+INVALID_REQUESTS = Counter(
+    "hearth_policy_invalid_requests_total",
+    "Requests refused 400 because the policy could not read them, by reason "
+    "(invalid_user_id, invalid_query, invalid_body, invalid_room_config)",
+    ["server_name", "reason"],
+)
 USERS_PER_ROLE = Gauge(
     "hearth_policy_users",
     "Active local accounts by effective role (exported by the background-tasks process)",

@@ -12,6 +12,10 @@ and refused (fail closed) with a generic message.
 
 Server admins bypass Synapse's room-level spam checks (create, invite, join, state events)
 before any module is asked; the policy applies to everyone else, whatever their role.
+
+Room creation is decided on the state the body will really create (room_creation.py), with
+the same state-event decision as ``PUT /state``. Synapse's per-user rate-limit override
+(``ratelimit_override``, read through synapse_compat) wins over the role's limits.
 """
 
 from __future__ import annotations
@@ -22,17 +26,31 @@ from typing import Any, Literal, TypeVar
 
 from synapse.api.errors import Codes, LimitExceededError, SynapseError
 from synapse.events import EventBase
-from synapse.module_api import NOT_SPAM, ModuleApi
+from synapse.module_api import NOT_SPAM, ModuleApi, Requester
 from synapse.types import JsonDict
 
+from hearth.configuration.types import user_id as check_user_id
 from hearth.synapse_modules.access_policy import decisions, runtime
 from hearth.synapse_modules.access_policy.admin_api import PREFIX, RolesAdminResource
+from hearth.synapse_modules.access_policy.admin_input import REASON_USER_ID
+from hearth.synapse_modules.access_policy.ai_access_api import AI_ACCESS_PREFIX, AiAccessResource
 from hearth.synapse_modules.access_policy.config import AccessPolicyConfig
 from hearth.synapse_modules.access_policy.decisions import Decision
-from hearth.synapse_modules.access_policy.metrics import RATE_LIMITED, REFUSALS, USERS_PER_ROLE
-from hearth.synapse_modules.access_policy.policy import Role
+from hearth.synapse_modules.access_policy.metrics import (
+    INVALID_REQUESTS,
+    RATE_LIMITED,
+    REFUSALS,
+    USERS_PER_ROLE,
+)
+from hearth.synapse_modules.access_policy.policy import RateLimit, Role
 from hearth.synapse_modules.access_policy.ratelimit import RateLimiter, RedisBuckets, connect_redis
 from hearth.synapse_modules.access_policy.resolver import RoleResolver
+from hearth.synapse_modules.access_policy.room_creation import (
+    REASON_ROOM_CONFIG,
+    BadRoomConfig,
+    RoomCreation,
+    parse_room_creation,
+)
 from hearth.synapse_modules.access_policy.store import (
     LATEST,
     SOURCE_RULE,
@@ -41,6 +59,7 @@ from hearth.synapse_modules.access_policy.store import (
 )
 from hearth.synapse_modules.synapse_compat import check_supported
 from hearth.synapse_modules.synapse_compat.context import make_deferred_yieldable
+from hearth.synapse_modules.synapse_compat.ratelimit_override import override_reader
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +86,7 @@ class AccessPolicyModule:
                                    config.redis.password)
             redis = RedisBuckets(client, make_deferred_yieldable)
         self._limiter = RateLimiter(redis)
+        self._override_of = override_reader(api)
         self._background = api.should_run_background_tasks()
         self._ready = False
 
@@ -74,6 +94,7 @@ class AccessPolicyModule:
             user_may_create_room=self.user_may_create_room,
             user_may_publish_room=self.user_may_publish_room,
             user_may_invite=self.user_may_invite,
+            user_may_send_3pid_invite=self.user_may_send_3pid_invite,
             user_may_join_room=self.user_may_join_room,
             user_may_send_state_event=self.user_may_send_state_event,
             check_event_for_spam=self.check_event_for_spam,
@@ -83,12 +104,15 @@ class AccessPolicyModule:
             get_media_config_for_user=self.get_media_config_for_user,
         )
         api.register_third_party_rules_callbacks(
+            on_create_room=self.on_create_room,
             on_add_user_third_party_identifier=self.on_add_user_third_party_identifier,
         )
         api.register_web_resource(PREFIX, RolesAdminResource(
             api, self._policy, self._store, self._resolver, self._after_change,
             self._server_name,
         ))
+        api.register_web_resource(AI_ACCESS_PREFIX, AiAccessResource(
+            api, self._role, lambda: self._resolver.version, self._server_name))
         runtime.register(self._role)
         api.looping_background_call(self.poll_version, config.poll_interval_ms,
                                     desc="hearth_policy_poll_version", run_on_all_instances=True)
@@ -172,6 +196,15 @@ class AccessPolicyModule:
         limit = role.rate_limits.get(limiter)
         if limit is None:
             return
+        # Synapse's per-user override wins, as in Synapse: 0 lifts every limit, other values
+        # replace the message limit (Synapse's rc_message).
+        override = await self._override_of(user_id)
+        if override is not None:
+            if override.exempt:
+                return
+            if limiter == "messages":
+                limit = RateLimit(per_second=override.messages_per_second,
+                                  burst=max(1, override.burst_count))
         verdict = await self._limiter.check(limiter, user_id, limit)
         if verdict.allowed:
             return
@@ -196,14 +229,26 @@ class AccessPolicyModule:
 
     # --- spam-checker callbacks ------------------------------------------------------------
 
+    async def on_create_room(self, requester: Requester, config: JsonDict,
+                             is_requester_admin: bool) -> None:
+        """Before Synapse reads the body: one it would trip over is a 400, for everyone."""
+        self._read_room_creation(config)
+
+    def _read_room_creation(self, config: JsonDict) -> RoomCreation:
+        try:
+            return parse_room_creation(config)
+        except BadRoomConfig as bad:
+            INVALID_REQUESTS.labels(self._server_name, REASON_ROOM_CONFIG).inc()
+            raise SynapseError(400, str(bad), Codes.BAD_JSON) from None
+
     async def user_may_create_room(self, user_id: str, room_config: JsonDict) -> NotSpam:
         return await self._guard("user_may_create_room", self._create_room(user_id, room_config))
 
     async def _create_room(self, user_id: str, room_config: JsonDict) -> NotSpam:
+        creation = self._read_room_creation(room_config)
         role = await self._role(user_id)
-        is_public, publishes = decisions.room_config_visibility(room_config)
-        self._enforce(decisions.may_create_room(role, is_public=is_public, publishes=publishes))
-        return NOT_SPAM
+        self._enforce(decisions.may_create_room_as(role, creation))
+        return NOT_SPAM  # Synapse asks user_may_invite (and its limit) for each invitee
 
     async def user_may_publish_room(self, user_id: str, room_id: str) -> NotSpam:
         return await self._guard("user_may_publish_room", self._publish_room(user_id))
@@ -220,6 +265,11 @@ class AccessPolicyModule:
         self._enforce(decisions.may_invite(role))
         await self._rate_limit("invites", inviter, role)
         return NOT_SPAM
+
+    async def user_may_send_3pid_invite(self, inviter: str, medium: str, address: str,
+                                        room_id: str) -> NotSpam:
+        """An invitation by e-mail address is an invite too."""
+        return await self._guard("user_may_send_3pid_invite", self._invite(inviter))
 
     async def user_may_join_room(self, user_id: str, room_id: str, is_invited: bool) -> NotSpam:
         return await self._guard("user_may_join_room",
@@ -248,10 +298,12 @@ class AccessPolicyModule:
     async def user_may_send_state_event(self, user_id: str, room_id: str, event_type: str,
                                         state_key: str, content: JsonDict) -> NotSpam:
         return await self._guard("user_may_send_state_event",
-                                 self._send_state_event(user_id, event_type))
+                                 self._send_state_event(user_id, event_type, state_key, content))
 
-    async def _send_state_event(self, user_id: str, event_type: str) -> NotSpam:
-        self._enforce(decisions.may_send_state_event(await self._role(user_id), event_type))
+    async def _send_state_event(self, user_id: str, event_type: str, state_key: str,
+                                content: JsonDict) -> NotSpam:
+        self._enforce(decisions.may_send_state_event(await self._role(user_id), event_type,
+                                                     state_key, content))
         return NOT_SPAM
 
     async def check_event_for_spam(self, event: EventBase) -> NotSpam:
@@ -300,6 +352,13 @@ class AccessPolicyModule:
                                                  address: str) -> None:
         """A verified e-mail was added: a user with no role yet gets the one a rule picks."""
         if medium != "email" or not self._api.is_mine(user_id):
+            return
+        try:
+            check_user_id(user_id)
+        except ValueError:  # an ID outside the grammar could never be assigned through the API
+            INVALID_REQUESTS.labels(self._server_name, REASON_USER_ID).inc()
+            logger.warning("access_policy: no registration rule for %r: not a canonical user "
+                           "ID", user_id)
             return
         try:
             rule = self._policy.registration_rule_for(email=address)

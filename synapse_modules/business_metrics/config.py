@@ -11,10 +11,13 @@ from hearth.configuration.types import ServerName
 
 
 class BusinessMetricsConfig(FrozenConfig):
-    """How often active-user gauges are refreshed, and the label to put on every series."""
+    """How often the gauges and counters are brought up to date, and the label of every series."""
 
     server_name: ServerName
     active_users_interval_s: float = Field(default=60.0, gt=0)
+    # How often persisted events are read and counted; the message and room counters lag
+    # behind by at most this much.
+    events_interval_s: float = Field(default=5.0, gt=0)
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> BusinessMetricsConfig:

@@ -1,4 +1,4 @@
-"""Content guard: malformed m.room.message content refused, formatted_body HTML sanitised."""
+"""Content guard: malformed m.room.message content refused, HTML in every event sanitised."""
 
 from hearth.synapse_modules.content_guard.module import ContentGuardModule
 

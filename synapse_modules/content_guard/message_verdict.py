@@ -1,11 +1,13 @@
-"""The decision on one ``m.room.message`` content: accept, rewrite or refuse (pure).
+"""The decision on one local event's content: accept, rewrite or refuse (pure).
 
-Validation comes first (:mod:`validate`); then every ``formatted_body`` (the top-level one and
-the one inside ``m.new_content`` of an edit) is sanitised (:mod:`sanitize`). Any
-``formatted_body`` is sanitised whatever its ``format`` says: ``org.matrix.custom.html`` is the
-only format the spec defines, and a careless client may render HTML regardless. Content whose
-sanitised form is byte-for-byte what was sent is accepted untouched; otherwise a rewritten copy
-is returned, with only the ``formatted_body`` fields changed (``body`` is never touched).
+An ``m.room.message`` is validated first (:mod:`validate`). Then, for every event type, each
+field a client renders as HTML (:mod:`html_fields`: ``formatted_body``, HTML text
+representations such as a topic's or a poll's, ``m.html``) is sanitised (:mod:`sanitize`).
+A ``formatted_body`` is sanitised whatever its ``format`` says: ``org.matrix.custom.html`` is
+the only format the spec defines, and a careless client may render HTML regardless. Content
+whose sanitised form is byte-for-byte what was sent is accepted untouched; otherwise a
+rewritten copy is returned, with only the HTML fields changed (plain-text ``body``, ``topic``
+and text/plain representations are never touched).
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hearth.synapse_modules.content_guard.html_fields import (
+    HtmlField,
+    JsonPath,
+    find_html_fields,
+)
 from hearth.synapse_modules.content_guard.sanitize import (
     nesting_depth,
     rough_nesting_depth,
@@ -31,11 +38,6 @@ from hearth.synapse_modules.content_guard.validate import (
 # quadratic parse time.
 ROUGH_DEPTH_FACTOR = 5
 
-HTML_FIELDS: tuple[tuple[str, ...], ...] = (
-    ("formatted_body",),
-    ("m.new_content", "formatted_body"),
-)
-
 
 @dataclass(frozen=True)
 class Accept:
@@ -44,10 +46,15 @@ class Accept:
 
 @dataclass(frozen=True)
 class Rewrite:
-    """Store ``content`` instead of what was sent; ``fields`` were sanitised."""
+    """Store ``content`` instead of what was sent; the ``changed`` fields were sanitised."""
 
     content: dict[str, Any]
-    fields: tuple[str, ...]
+    changed: tuple[HtmlField, ...]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The sanitised fields by path, for logs and tests."""
+        return tuple(field.label for field in self.changed)
 
 
 Verdict = Accept | Rewrite | Problem
@@ -56,21 +63,38 @@ ACCEPT = Accept()
 
 
 def plain_json(value: Any) -> Any:
-    """A deep copy of JSON-like data as plain dicts and lists (events may hold frozen maps)."""
-    if isinstance(value, Mapping):
-        return {str(key): plain_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain_json(item) for item in value]
-    return value
+    """A deep copy of JSON-like data as plain dicts and lists (events may hold frozen maps).
+
+    Copies with an explicit stack, so no nesting depth can exhaust Python's recursion limit.
+    """
+
+    def empty_like(item: Any) -> Any:
+        if isinstance(item, Mapping):
+            return {}
+        if isinstance(item, list | tuple):
+            return []
+        return item
+
+    root = empty_like(value)
+    stack: list[tuple[Any, Any]] = [(value, root)] if root is not value else []
+    while stack:
+        source, target = stack.pop()
+        items = source.items() if isinstance(source, Mapping) else enumerate(source)
+        for key, item in items:
+            copy = empty_like(item)
+            if isinstance(target, dict):
+                target[str(key)] = copy
+            else:
+                target.append(copy)
+            if copy is not item:
+                stack.append((item, copy))
+    return root
 
 
-def _lookup(content: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = content
+def _lookup(content: Any, path: JsonPath) -> Any:
     for key in path:
-        if not isinstance(value, Mapping) or key not in value:
-            return None
-        value = value[key]
-    return value
+        content = content[key]
+    return content
 
 
 def sanitise_field(html: str, label: str, limits: Limits) -> str | Problem:
@@ -93,27 +117,31 @@ def sanitise_field(html: str, label: str, limits: Limits) -> str | Problem:
     return clean
 
 
-def check_message(content: Mapping[str, Any], limits: Limits) -> Verdict:
-    """Accept, rewrite or refuse the content of a local ``m.room.message``."""
-    problem = validate_message(content, limits)
-    if problem is not None:
-        return problem
-    changes: dict[tuple[str, ...], str] = {}
-    for path in HTML_FIELDS:
-        html = _lookup(content, path)
-        if not isinstance(html, str):
-            continue
-        result = sanitise_field(html, ".".join(path), limits)
+def check_content(event_type: str, content: Mapping[str, Any], limits: Limits) -> Verdict:
+    """Accept, rewrite or refuse the content of a local event of ``event_type``."""
+    if event_type == "m.room.message":
+        problem = validate_message(content, limits)
+        if problem is not None:
+            return problem
+    found = find_html_fields(content)
+    if isinstance(found, Problem):
+        return found
+    changes: list[tuple[HtmlField, str]] = []
+    for field in found:
+        html = _lookup(content, field.path)
+        result = sanitise_field(html, field.label, limits)
         if isinstance(result, Problem):
             return result
         if result != html:
-            changes[path] = result
+            changes.append((field, result))
     if not changes:
         return ACCEPT
     rewritten: dict[str, Any] = plain_json(content)
-    for path, clean in changes.items():
-        target = rewritten
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = clean
-    return Rewrite(rewritten, tuple(".".join(path) for path in changes))
+    for field, clean in changes:
+        _lookup(rewritten, field.path[:-1])[field.path[-1]] = clean
+    return Rewrite(rewritten, tuple(field for field, _ in changes))
+
+
+def check_message(content: Mapping[str, Any], limits: Limits) -> Verdict:
+    """Accept, rewrite or refuse the content of a local ``m.room.message``."""
+    return check_content("m.room.message", content, limits)

@@ -1,4 +1,4 @@
-"""HTML sanitising of ``formatted_body`` to the Matrix specification's allow-list (pure).
+"""HTML sanitising of every HTML field to the Matrix specification's allow-list (pure).
 
 The allow-list is the one the client-server specification gives for ``m.room.message``
 (section "m.room.message msgtypes", v1.10 onwards), applied by nh3 (the Rust ``ammonia``
@@ -11,7 +11,8 @@ regular expressions. On top of the tag and attribute lists, every attribute valu
 - ``a target``: only ``_blank`` (``_top``/``_parent``/named frames could navigate the
   client's own window).
 - ``img src``: only ``mxc://server/media-id`` URIs, so a message cannot make a client fetch
-  an external URL (tracking pixels, IP leaks).
+  an external URL (tracking pixels, IP leaks). An image left without a source is dropped
+  and its ``alt`` text kept in its place as text, never left behind as a bare ``<img>``.
 - ``data-mx-color``/``data-mx-bg-color``: ``#`` followed by six hex digits, as specified;
   ``font color``: a hex colour or a colour name.
 - ``code class``: only ``language-*`` tokens; ``ol start`` and ``img`` sizes: integers.
@@ -30,6 +31,7 @@ byte-for-byte unchanged; equivalent spellings are normalised (``<br />`` becomes
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 
@@ -134,9 +136,53 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+class _SourcelessImages(HTMLParser):
+    """Finds the ``<img>`` start tags left without a ``src``, with their alt text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[tuple[int, int], str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "img":
+            return
+        values = dict(attrs)
+        if "src" not in values:
+            tag_text = self.get_starttag_text() or ""
+            self.found.append((self.getpos(), tag_text, values.get("alt") or ""))
+
+
+def _drop_sourceless_images(clean: str) -> str:
+    """``clean`` with every image that has no allowed source replaced by its alt text.
+
+    An ``<img>`` whose ``src`` was removed shows nothing but a broken-image frame (or, in a
+    careless client, fetches whatever it is given later); its alt text is what the sender
+    meant readers to see. The result is cleaned once more so the inserted text is escaped
+    exactly as the sanitiser's own output is.
+    """
+    if "<img" not in clean:
+        return clean
+    finder = _SourcelessImages()
+    finder.feed(clean)
+    finder.close()
+    if not finder.found:
+        return clean
+    line_starts = [0]
+    for text_line in clean.split("\n")[:-1]:
+        line_starts.append(line_starts[-1] + len(text_line) + 1)
+    pieces: list[str] = []
+    position = 0
+    for (line_number, column), tag_text, alt in finder.found:
+        start = line_starts[line_number - 1] + column
+        pieces.extend((clean[position:start], html.escape(alt, quote=False)))
+        position = start + len(tag_text)
+    pieces.append(clean[position:])
+    return _CLEANER.clean("".join(pieces))
+
+
 def sanitise_html(html: str) -> str:
     """``html`` reduced to the allowed tags and attributes, safe to render in a browser."""
-    return _CLEANER.clean(html)
+    return _drop_sourceless_images(_CLEANER.clean(html))
 
 
 def rough_nesting_depth(html: str, stop_above: int) -> int:

@@ -71,7 +71,8 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _wrong_type(path: str, expected: str, value: Any) -> Problem:
+def wrong_type(path: str, expected: str, value: Any) -> Problem:
+    """The problem of a field holding a value of the wrong JSON type."""
     return Problem(WRONG_TYPE, f"'{path}' must be {expected}, not {json_type(value)}")
 
 
@@ -84,7 +85,7 @@ def _string_field(
         return None
     value = content[key]
     if not isinstance(value, str):
-        return _wrong_type(path, "a string", value)
+        return wrong_type(path, "a string", value)
     size = len(value.encode("utf-8"))
     if size > limit:
         return Problem(TOO_LARGE, f"'{path}' is {size} bytes long; at most {limit} are allowed")
@@ -108,7 +109,7 @@ def _message_fields(content: Mapping[str, Any], prefix: str, limits: Limits) -> 
 def _relation(relates: Any, limits: Limits) -> Problem | None:
     path = "m.relates_to"
     if not isinstance(relates, Mapping):
-        return _wrong_type(path, "an object", relates)
+        return wrong_type(path, "an object", relates)
     for key in ("rel_type", "event_id", "key"):
         problem = _string_field(relates, key, f"{path}.{key}", limits.max_name_bytes,
                                 required=False)
@@ -117,11 +118,11 @@ def _relation(relates: Any, limits: Limits) -> Problem | None:
     if "rel_type" in relates and "event_id" not in relates:
         return Problem(MISSING_FIELD, f"'{path}.event_id' is required with a rel_type")
     if "is_falling_back" in relates and not isinstance(relates["is_falling_back"], bool):
-        return _wrong_type(f"{path}.is_falling_back", "a boolean", relates["is_falling_back"])
+        return wrong_type(f"{path}.is_falling_back", "a boolean", relates["is_falling_back"])
     if "m.in_reply_to" in relates:
         reply = relates["m.in_reply_to"]
         if not isinstance(reply, Mapping):
-            return _wrong_type(f"{path}.m.in_reply_to", "an object", reply)
+            return wrong_type(f"{path}.m.in_reply_to", "an object", reply)
         return _string_field(reply, "event_id", f"{path}.m.in_reply_to.event_id",
                              limits.max_name_bytes, required=True)
     return None
@@ -144,5 +145,5 @@ def validate_message(content: Mapping[str, Any], limits: Limits) -> Problem | No
         return None
     new_content = content["m.new_content"]
     if not isinstance(new_content, Mapping):
-        return _wrong_type("m.new_content", "an object", new_content)
+        return wrong_type("m.new_content", "an object", new_content)
     return _message_fields(new_content, "m.new_content.", limits)

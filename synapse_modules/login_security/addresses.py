@@ -6,6 +6,11 @@ decisions this module makes (lockout per address, address rules per role) the ad
 resolved here instead: ``X-Forwarded-For`` is read only when the TCP peer is a configured
 trusted proxy, and then walked from the right, skipping further trusted proxies, to the
 first address that is not one — the nearest hop nobody we trust vouches for.
+
+Failures are counted and blocked per *subscriber*, not per address (``address_key``): an
+IPv4 address as it is, an IPv6 address by its /64 — the smallest block a provider hands a
+customer, inside which the customer picks any of 2^64 addresses at will (privacy
+extensions rotate them on their own) — and an IPv4-mapped IPv6 address as the IPv4 one.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Iterable, Sequence
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPV6_SUBSCRIBER_PREFIX = 64
 
 
 def parse_address(text: str) -> IPAddress | None:
@@ -63,6 +69,39 @@ def in_networks(address: str | IPAddress | None, networks: Sequence[IPNetwork]) 
     if parsed is None:
         return False
     return any(parsed.version == net.version and parsed in net for net in networks)
+
+
+def address_key(address: str | IPAddress) -> str:
+    """What failures from ``address`` are counted under: IPv4 itself, IPv6 its /64.
+
+    Text that is not an address is returned as it is (it then counts on its own).
+    """
+    parsed = parse_address(address) if isinstance(address, str) else address
+    if parsed is None:
+        return str(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        host_bits = 128 - IPV6_SUBSCRIBER_PREFIX
+        network = ipaddress.IPv6Network((int(parsed) >> host_bits << host_bits,
+                                         IPV6_SUBSCRIBER_PREFIX))
+        return str(network)
+    return str(parsed)
+
+
+def unlock_key(text: str) -> str | None:
+    """The counting key an administrator names: an address, or an IPv6 /64; else None."""
+    value = text.strip()
+    if "/" in value:
+        try:
+            network = ipaddress.ip_network(value, strict=True)
+        except ValueError:
+            return None
+        if network.version == 6 and network.prefixlen == IPV6_SUBSCRIBER_PREFIX:
+            return str(network)
+        return None
+    if value.count(":") == 1 or value.startswith("["):
+        return None  # address:port or [v6]:port — an address was asked for
+    parsed = parse_address(value)
+    return address_key(parsed) if parsed is not None else None
 
 
 def forwarded_chain(header_values: Sequence[str]) -> list[str]:

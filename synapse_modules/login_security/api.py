@@ -12,10 +12,15 @@ Admin API, under ``/_synapse/client/hearth/v1/admin/login_security`` (server adm
     GET  .../users/<user_id>              failures, lock, second factor
     POST .../users/<user_id>/unlock       end a lockout and forget the failures
     POST .../users/<user_id>/mfa/reset    remove TOTP and recovery codes (grace restarts)
-    POST .../addresses/<address>/unlock   end an address block
+    POST .../addresses/<address>/unlock   end an address block (an IPv6 address, or its
+                                          /64 written ``2001:db8:1:2::%2F64``, unblocks
+                                          the /64 that failures are counted under)
 
 Errors are Matrix errors: 400 ``M_NOT_JSON``/``M_BAD_JSON``/``M_MISSING_PARAM``/
-``M_INVALID_PARAM`` for malformed input, 404 ``M_NOT_FOUND`` for unknown users or paths.
+``M_INVALID_PARAM`` for malformed input (a code that is not six ASCII digits, a password
+that is not a string of Unicode text, a user ID no account can have), 404 ``M_NOT_FOUND``
+for unknown users or paths. Refused input is counted in
+``hearth_login_malformed_input_total{endpoint="api"}``.
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from synapse.api.errors import Codes, NotFoundError, SynapseError
 from synapse.module_api import ModuleApi, parse_json_object_from_request
 
 from hearth.synapse_modules.login_security import totp
-from hearth.synapse_modules.login_security.addresses import IPNetwork, parse_address
+from hearth.synapse_modules.login_security.addresses import IPNetwork, unlock_key
 from hearth.synapse_modules.login_security.credentials import EnrolmentError, LoginGuard
 from hearth.synapse_modules.login_security.decisions import Refusal
 from hearth.synapse_modules.login_security.gate import client_address
+from hearth.synapse_modules.login_security.inputs import password_problem, user_name_problem
+from hearth.synapse_modules.login_security.metrics import MALFORMED_INPUT
 from hearth.synapse_modules.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 
 logger = logging.getLogger(__name__)
@@ -76,13 +83,40 @@ def string_field(body: dict[str, Any], name: str, what: str) -> str:
     return value
 
 
-def totp_code_field(body: dict[str, Any]) -> str:
-    raw = string_field(body, "code", "the 6-digit code from the authenticator app")
+def malformed(server: str, field: str, message: str) -> SynapseError:
+    """A 400 M_INVALID_PARAM for a malformed field, counted by field."""
+    MALFORMED_INPUT.labels(server, "api", field).inc()
+    return SynapseError(400, message, Codes.INVALID_PARAM)
+
+
+def counted_string_field(body: dict[str, Any], name: str, what: str, server: str) -> str:
+    """``string_field``, counting a value of the wrong type as malformed input."""
+    try:
+        return string_field(body, name, what)
+    except SynapseError as error:
+        if error.errcode == Codes.INVALID_PARAM:
+            MALFORMED_INPUT.labels(server, "api", name).inc()
+        raise
+
+
+def totp_code_field(body: dict[str, Any], server: str) -> str:
+    """Six ASCII digits (spaces forgiven): other digits, signs and lengths are refused."""
+    raw = counted_string_field(body, "code", "the 6-digit code from the authenticator app",
+                               server)
     code = totp.normalize_code(raw)
     if code is None:
-        raise SynapseError(400, "Invalid 'code': expected the 6 digits the authenticator app "
-                           "shows, such as 123456", Codes.INVALID_PARAM)
+        raise malformed(server, "code", "Invalid 'code': expected the 6 digits the "
+                        "authenticator app shows, such as 123456 (digits 0-9 only)")
     return code
+
+
+def password_field(body: dict[str, Any], server: str) -> str:
+    """The password as text that can be checked (no lone surrogates)."""
+    password = counted_string_field(body, "password", "your account password", server)
+    problem = password_problem(password)
+    if problem is not None:
+        raise malformed(server, "password", problem)
+    return password
 
 
 class _JsonResource(DirectServeJsonResource):
@@ -128,8 +162,8 @@ class MfaApiResource(_JsonResource):
                          "algorithm": "SHA1", "digits": totp.DIGITS, "period": totp.PERIOD_S}
         if parts == ["totp", "confirm"]:
             body = parse_json_object_from_request(request)
-            code = totp_code_field(body)
-            password = string_field(body, "password", "your account password")
+            code = totp_code_field(body, self._api.server_name)
+            password = password_field(body, self._api.server_name)
             refusal = await self._guard.reauthenticate(
                 user_id, password, client_address(request, self._trusted))
             if refusal is not None:
@@ -156,6 +190,9 @@ class AdminApiResource(_JsonResource):
         return user_id
 
     async def _target(self, raw: str) -> str:
+        problem = user_name_problem(raw)
+        if problem is not None:
+            raise malformed(self._api.server_name, "user_id", f"Invalid user ID: {problem}")
         if not (raw.startswith("@") and ":" in raw):
             raise SynapseError(400, f"Invalid user ID {raw!r}: expected @localpart:server",
                                Codes.INVALID_PARAM)
@@ -186,11 +223,12 @@ class AdminApiResource(_JsonResource):
             logger.info("login_security: %s reset the second factor of %s", admin, parts[1])
             return 200, result
         if len(parts) == 3 and parts[0] == "addresses" and parts[2] == "unlock":
-            address = parse_address(parts[1]) if ":" not in parts[1] or \
-                parts[1].count(":") > 1 else None  # an address, not address:port
-            if address is None:
-                raise SynapseError(400, f"Invalid address {parts[1]!r}: expected an IP address "
-                                   "such as 203.0.113.7", Codes.INVALID_PARAM)
-            return 200, await self._guard.unlock_address(str(address))
+            key = unlock_key(parts[1])
+            if key is None:
+                raise malformed(self._api.server_name, "address",
+                                f"Invalid address {parts[1][:100]!r}: expected an IP address "
+                                "such as 203.0.113.7, or an IPv6 /64 such as "
+                                "2001:db8:1:2::%2F64")
+            return 200, await self._guard.unlock_address(key)
         raise NotFoundError("Unknown login security admin path; POST .../users/<user_id>/unlock, "
                             ".../users/<user_id>/mfa/reset or .../addresses/<address>/unlock")

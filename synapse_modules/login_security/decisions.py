@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from hearth.synapse_modules.login_security.addresses import IPNetwork, in_networks
+from hearth.synapse_modules.login_security.addresses import IPNetwork, address_key, in_networks
 
 MFA_FIELD = "org.hearth.mfa"
 LOCKED_UNTIL_FIELD = "org.hearth.locked_until_ms"
@@ -35,7 +35,7 @@ class Outcome(Enum):
     UNKNOWN_USER = "unknown_user"
     ACCOUNT_LOCKED = "account_locked"  # refused before any check (login only)
     ADDRESS_BLOCKED = "address_blocked"  # refused before any check (login only)
-    MALFORMED = "malformed"  # password or code not a string (login only)
+    MALFORMED = "malformed"  # password or code not a string, or a lone surrogate (login only)
 
     @property
     def password_proven(self) -> bool:
@@ -78,7 +78,7 @@ class LoginFacts:
 
     user_id: str
     now_ms: int
-    verdict: Verdict | None  # None: not a password login (SSO, login token, JWT, appservice)
+    verdict: Verdict | None  # None: our credential check did not run for this login
     role: str
     address: str | None
     address_rule: AddressRule | None
@@ -89,6 +89,9 @@ class LoginFacts:
     grace_started_ms: int | None = None
     grace_ms: int = 0
     enrol_url: str = ""
+    # The login type carries a password, so our check must have left a verdict. False only
+    # for SSO and module login tokens, JWT and appservice logins (no password to check).
+    verdict_required: bool = True
 
 
 @dataclass(frozen=True)
@@ -130,9 +133,11 @@ def account_locked(until_ms: int, now_ms: int) -> Refusal:
 
 def address_blocked(address: str | None, until_ms: int, now_ms: int) -> Refusal:
     wait = max(0, until_ms - now_ms)
+    key = address_key(address) if address else "unknown"
+    where = f"network ({key})" if "/" in key else f"address ({key})"
     return Refusal(
         429, "M_LIMIT_EXCEEDED",
-        f"Too many failed logins from your address ({address or 'unknown'}): logins from it "
+        f"Too many failed logins from your {where}: logins from it "
         f"are refused until {format_when(until_ms)} ({format_wait(wait)} from now).",
         "address_blocked",
         {"retry_after_ms": wait, LOCKED_UNTIL_FIELD: until_ms},
@@ -174,8 +179,9 @@ CODE_WRONG = ("The one-time code is wrong, expired or already used. Wait for the
 NOT_ENROLLED = ("This account has no authenticator set up: log in with m.login.password "
                 "and your password only.")
 CHECK_FAILED = "Your login could not be checked just now. Please try again in a moment."
-MALFORMED = ("Invalid login: 'password' and 'code' must be strings ('code' is the 6-digit "
-             "code or a recovery code)")
+WRONG_PASSWORD = "Invalid username or password"  # noqa: S105 - Synapse's own wording
+MALFORMED = ("Invalid login: 'password' must be a string of Unicode text (no lone "
+             "surrogates) and 'code' a string ('code' is the 6-digit code or a recovery code)")
 
 
 def decide_login(facts: LoginFacts) -> Decision:
@@ -184,8 +190,15 @@ def decide_login(facts: LoginFacts) -> Decision:
     outcome = verdict.outcome if verdict is not None else None
     if outcome in (Outcome.PENDING, Outcome.CHECK_FAILED):
         return Decision(Refusal(403, "M_FORBIDDEN", CHECK_FAILED, "check_failed"))
+    if verdict is None and facts.verdict_required:
+        # A password login our check never saw (or whose verdict was lost): refuse.
+        return Decision(Refusal(403, "M_FORBIDDEN", CHECK_FAILED, "verdict_missing"))
     if outcome is Outcome.MALFORMED:
         return Decision(Refusal(400, "M_INVALID_PARAM", MALFORMED, "malformed"))
+    if outcome is Outcome.PASSWORD_WRONG:
+        # Answered before the locks: this failure may have just started one, and says so
+        # only at the next attempt, the way the failure that locks is answered everywhere.
+        return Decision(Refusal(403, "M_FORBIDDEN", WRONG_PASSWORD, "wrong_password"))
     if outcome is Outcome.ACCOUNT_LOCKED or facts.account_locked_until_ms is not None:
         until = facts.account_locked_until_ms or facts.now_ms
         return Decision(account_locked(until, facts.now_ms))
@@ -204,8 +217,8 @@ def decide_login(facts: LoginFacts) -> Decision:
     if outcome is Outcome.NOT_ENROLLED:
         return Decision(_mfa("not_enrolled", NOT_ENROLLED))
     if outcome not in (Outcome.PASSWORD_OK, Outcome.SECOND_FACTOR_OK):
-        # Synapse accepted a password our check refused: the two disagree (e.g. a pepper
-        # the module was not told about). Refuse rather than guess.
+        # Synapse accepted a login our check did not (e.g. its lookup found a user ours
+        # did not). Refuse rather than guess.
         return Decision(Refusal(403, "M_FORBIDDEN", CHECK_FAILED, "check_disagrees"))
     if outcome is Outcome.PASSWORD_OK and facts.mfa_required and not facts.enrolled:
         started = facts.grace_started_ms if facts.grace_started_ms is not None else facts.now_ms

@@ -7,19 +7,22 @@ from prometheus_client import Counter
 FAILED_LOGINS = Counter(
     "hearth_login_failures_total",
     "Failed password checks (login, re-authentication, the MFA page), by reason "
-    "(wrong_password, unknown_user, wrong_code)",
+    "(wrong_password, unknown_user, wrong_code, malformed)",
     ["server_name", "reason"],
 )
 LOCKOUTS = Counter(
     "hearth_login_lockouts_total",
-    "Locks started by too many failed logins, by scope (account, address)",
+    "Locks started by too many failed logins, by scope (account_address: one account "
+    "from one address; account: over every address; address: over every account)",
     ["server_name", "scope"],
 )
 REFUSED_LOGINS = Counter(
     "hearth_login_refusals_total",
-    "Logins refused by the module after the credentials were checked, by reason "
-    "(account_locked, address_blocked, address_rule, mfa_code_required, mfa_invalid_code, "
-    "mfa_not_enrolled, mfa_enrolment_required, malformed, check_failed, check_disagrees)",
+    "Logins and re-authentications refused by the module, by reason (account_locked, "
+    "address_blocked, address_rule, wrong_password, mfa_code_required, mfa_invalid_code, "
+    "mfa_not_enrolled, mfa_enrolment_required, malformed, check_failed, check_disagrees, "
+    "note_missing, verdict_missing, uia_other_identity, uia_account_locked, "
+    "uia_address_blocked, uia_check_failed)",
     ["server_name", "reason"],
 )
 MFA_ENROLMENTS = Counter(
@@ -41,4 +44,11 @@ MFA_RESETS = Counter(
     "hearth_mfa_resets_total",
     "Second factors removed by an administrator",
     ["server_name"],
+)
+MALFORMED_INPUT = Counter(
+    "hearth_login_malformed_input_total",
+    "Requests to the MFA API and the enrolment page refused for malformed input, by "
+    "endpoint (api, page) and reason (code, password, user_name, user_id, address, "
+    "csrf_token, ticket, session_cookie, origin, form_encoding)",
+    ["server_name", "endpoint", "reason"],
 )

@@ -11,6 +11,12 @@ random session cookie (see ``web.py``). Between the two steps the browser carrie
 the user ID and an expiry, signed with a key derived from the MFA secret and bound to that
 session, so it is useless in another browser. Templates live in ``config/templates/mfa/``
 (an operator's Synapse ``custom_template_directory`` may override them).
+
+Nothing the browser sends is trusted to be well formed (the page needs no login, so anyone
+can post anything): a form that is not UTF-8 gets a 400 page, a user name no account can
+have a 400 sign-in form, a cookie, Origin, CSRF token or ticket of any other shape than
+ours the "expired" page, and a code that is not six ASCII digits the form again — each
+counted in ``hearth_login_malformed_input_total``; never a 500.
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from synapse.module_api import ModuleApi
 from hearth.synapse_modules.login_security import totp, web
 from hearth.synapse_modules.login_security.config import LoginSecurityConfig
 from hearth.synapse_modules.login_security.credentials import EnrolmentError, LoginGuard
-from hearth.synapse_modules.login_security.crypto import sign, verify_signature
 from hearth.synapse_modules.login_security.gate import client_address
+from hearth.synapse_modules.login_security.inputs import password_problem, user_name_problem
+from hearth.synapse_modules.login_security.metrics import MALFORMED_INPUT
 from hearth.synapse_modules.synapse_compat.web import DirectServeHtmlResource, SynapseRequest
 from hearth.synapse_modules.web_security import CSRF_FIELD, CsrfTokens
 
@@ -36,6 +43,10 @@ PAGE_PATH = "/_synapse/client/hearth/mfa"
 TEMPLATES = ("mfa_sign_in.html", "mfa_enrol.html", "mfa_recovery_codes.html",
              "mfa_message.html")
 TICKET_MS = 10 * 60_000
+
+
+class UnreadableForm(ValueError):
+    """The form's bytes are not UTF-8 (percent-encoded or not)."""
 
 
 class MfaPageResource(DirectServeHtmlResource):
@@ -87,6 +98,9 @@ class MfaPageResource(DirectServeHtmlResource):
 
     # --- handlers --------------------------------------------------------------------------
 
+    def _refused(self, reason: str) -> None:
+        MALFORMED_INPUT.labels(self._config.server_name, "page", reason).inc()
+
     def _on_page(self, request: SynapseRequest) -> bool:
         return (request.path or b"").rstrip(b"/") == PAGE_PATH.encode("ascii")
 
@@ -111,11 +125,24 @@ class MfaPageResource(DirectServeHtmlResource):
         if not self._on_page(request):
             self._message(request, 404, "Not found", "There is no page here.")
             return
-        form = _form(request)
+        try:
+            form = _form(request)
+        except UnreadableForm:
+            self._refused("form_encoding")
+            self._message(request, 400, "The form could not be read",
+                          "Part of what your browser sent is not UTF-8 text. Open the page "
+                          "again and retry.")
+            return
         session = web.cookie_value(_header(request, b"Cookie"))
-        if not web.same_origin(_header(request, b"Origin"), self._config.public_baseurl) \
-                or session is None \
-                or not self._csrf.verify(form.get(CSRF_FIELD), session, web.CSRF_PURPOSE):
+        refusal = None
+        if not web.same_origin(_header(request, b"Origin"), self._config.public_baseurl):
+            refusal = "origin"
+        elif session is None:
+            refusal = "session_cookie"
+        elif not self._csrf.verify(form.get(CSRF_FIELD), session, web.CSRF_PURPOSE):
+            refusal = "csrf_token"
+        if refusal is not None or session is None:
+            self._refused(refusal or "session_cookie")
             self._message(request, 403, "This form has expired",
                           "The form was not sent from this page, or it is out of date. "
                           "Open the page again and retry.")
@@ -139,6 +166,14 @@ class MfaPageResource(DirectServeHtmlResource):
             self._respond(request, 400, "mfa_sign_in.html", csrf_token=csrf, user=user,
                           error="Enter your user name and your password.")
             return
+        for field, problem in (("user_name", user_name_problem(user)),
+                               ("password", password_problem(password))):
+            if problem is None:
+                continue
+            self._refused(field)
+            self._respond(request, 400, "mfa_sign_in.html", csrf_token=csrf, user="",
+                          error=problem)
+            return
         user_id = user if user.startswith("@") else f"@{user}:{self._config.server_name}"
         address = client_address(request, self._config.trusted_proxies)
         canonical, refusal = await self._guard.sign_in(user_id, password, address)
@@ -160,26 +195,22 @@ class MfaPageResource(DirectServeHtmlResource):
     def _show_enrolment(self, request: SynapseRequest, code: int, user_id: str, secret: str,
                         uri: str, session: str, error: str | None = None) -> None:
         csrf = self._csrf.issue(session, web.CSRF_PURPOSE)
-        expiry = str(self._api.get_current_time_msec() + TICKET_MS)
-        ticket = f"{expiry}.{sign(self._config.mfa.keys.tickets, user_id, expiry, session)}"
+        ticket = web.new_ticket(self._config.mfa.keys.tickets, user_id, session,
+                                self._api.get_current_time_msec() + TICKET_MS)
         grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
         self._respond(request, code, "mfa_enrol.html", csrf_token=csrf, user_id=user_id,
                       ticket=ticket, secret_grouped=grouped, qr_svg=Markup(totp.qr_svg(uri)),  # noqa: S704 - our own SVG
                       ticket_minutes=TICKET_MS // 60_000, error=error)
 
     def _ticket_ok(self, user_id: str, ticket: str, session: str) -> bool:
-        expiry, _, signature = ticket.partition(".")
-        if not expiry.isdigit() or not signature:
-            return False
-        if int(expiry) < self._api.get_current_time_msec():
-            return False
-        return verify_signature(self._config.mfa.keys.tickets, signature, user_id, expiry,
-                                session)
+        return web.ticket_valid(self._config.mfa.keys.tickets, ticket, user_id, session,
+                                self._api.get_current_time_msec())
 
     async def _confirm(self, request: SynapseRequest, form: dict[str, str], session: str
                        ) -> None:
         user_id = form.get("user", "")
         if not self._ticket_ok(user_id, form.get("ticket", ""), session):
+            self._refused("ticket")
             self._message(request, 403, "This setup has expired",
                           "Setting up took too long or the page was changed. Start again; "
                           "scan the new QR code it shows.")
@@ -192,6 +223,7 @@ class MfaPageResource(DirectServeHtmlResource):
             return
         code = totp.normalize_code(form.get("code", ""))
         if code is None:
+            self._refused("code")
             self._show_enrolment(request, 400, user_id, pending.secret, pending.uri, session,
                                  error="Enter the 6 digits your authenticator app shows.")
             return
@@ -215,7 +247,14 @@ def _header(request: SynapseRequest, name: bytes) -> str | None:
 
 
 def _form(request: SynapseRequest) -> dict[str, str]:
-    """The first value of each form field, decoded as UTF-8."""
+    """The first value of each form field, decoded as UTF-8; UnreadableForm when one is not.
+
+    Strict, not with replacement characters: a password that arrived mangled must not be
+    checked (and counted) as if it were what the person typed.
+    """
     args: dict[bytes, list[bytes]] = request.args or {}
-    return {key.decode("utf-8", "replace"): values[0].decode("utf-8", "replace")
-            for key, values in args.items() if values}
+    try:
+        return {key.decode("utf-8"): values[0].decode("utf-8")
+                for key, values in args.items() if values}
+    except UnicodeDecodeError:
+        raise UnreadableForm("the form is not UTF-8") from None

@@ -24,7 +24,9 @@ def suffix_guesses(typed: str) -> list[SuffixGuess]:
     """The readings of ``typed`` as password + code, most likely first.
 
     Stock clients have only a password field, so an enrolled user appends the 6-digit code
-    (``hunter2123456``) or a recovery code with its dash (``hunter2k3mfa-q7zpx``).
+    (``hunter2123456``) or a recovery code with its dash (``hunter2k3mfa-q7zpx``). Only
+    ASCII ``0-9`` make a code: other scripts' digits are read as part of the password, so
+    such a guess fails (and counts) as a wrong password.
     """
     guesses: list[SuffixGuess] = []
     totp = TOTP_SUFFIX.match(typed)

@@ -19,12 +19,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from hearth.owned_tables import Cursor, Schema
+from hearth.synapse_modules.login_security.addresses import address_key
 from hearth.synapse_modules.login_security.lockout import Counter, LockoutRule, after_failure
 from hearth.synapse_modules.owned_tables import ModuleTables, Runner
 from hearth.synapse_modules.synapse_compat.tables import find_user_txn
 
-ACCOUNT = "account"
-ADDRESS = "address"
+ACCOUNT = "account"  # failures over every address (the higher, account-wide limit)
+ADDRESS = "address"  # failures from an address over every account
+ACCOUNT_ADDRESS = "account_address"  # failures of one account from one address
+UNKNOWN_ADDRESS = "-"
+_LIKE_SPECIAL = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
+
+
+def pair_subject(user_id: str, address: str | None) -> str:
+    """The counter key of (account, address): the user ID, a space, the address.
+
+    A user ID cannot contain a space in its server name, and an address has none, so the
+    address is what follows the last space.
+    """
+    return f"{user_id} {address_key(address) if address else UNKNOWN_ADDRESS}"
+
+
+def _pair_prefix_pattern(user_id: str) -> str:
+    return user_id.translate(_LIKE_SPECIAL) + " %"
+
 
 SCHEMA = Schema("hearth_login_schema_version", (
     (1, (
@@ -116,6 +134,32 @@ def clear_counter_txn(txn: Cursor, scope: str, subject: str) -> Counter | None:
         txn.execute("DELETE FROM hearth_login_failures WHERE scope = ? AND subject = ?",
                     (scope, subject))
     return before
+
+
+def pair_counters_txn(txn: Cursor, user_id: str) -> dict[str | None, Counter]:
+    """The (account, address) counters of ``user_id``, by address (None: unknown address)."""
+    txn.execute("SELECT subject, failures, window_start_ts, locked_until_ts "
+                "FROM hearth_login_failures WHERE scope = ? AND subject LIKE ? ESCAPE '\\'",
+                (ACCOUNT_ADDRESS, _pair_prefix_pattern(user_id)))
+    found: dict[str | None, Counter] = {}
+    for row in txn.fetchall():
+        subject = str(row[0])
+        if not subject.startswith(user_id + " "):
+            continue
+        address = subject.rsplit(" ", 1)[1]
+        counter = _counter(row[1:])
+        if counter is not None:
+            found[None if address == UNKNOWN_ADDRESS else address] = counter
+    return found
+
+
+def clear_pair_counters_txn(txn: Cursor, user_id: str) -> list[Counter]:
+    """Forget every (account, address) counter of ``user_id``; returns what was there."""
+    before = pair_counters_txn(txn, user_id)
+    for address in before:
+        txn.execute("DELETE FROM hearth_login_failures WHERE scope = ? AND subject = ?",
+                    (ACCOUNT_ADDRESS, pair_subject(user_id, address)))
+    return list(before.values())
 
 
 def prune_counters_txn(txn: Cursor, older_than_ms: int, now_ms: int) -> int:
@@ -233,6 +277,13 @@ class LoginStore(ModuleTables):
 
     async def clear_counter(self, scope: str, subject: str) -> Counter | None:
         return await self._run("hearth_login_clear_counter", clear_counter_txn, scope, subject)
+
+    async def pair_counters(self, user_id: str) -> dict[str | None, Counter]:
+        return await self._run("hearth_login_pair_counters", pair_counters_txn, user_id)
+
+    async def clear_pair_counters(self, user_id: str) -> list[Counter]:
+        return await self._run("hearth_login_clear_pair_counters", clear_pair_counters_txn,
+                               user_id)
 
     async def prune_counters(self, older_than_ms: int, now_ms: int) -> int:
         return await self._run("hearth_login_prune_counters", prune_counters_txn,

@@ -7,6 +7,11 @@ already used (a code seen over someone's shoulder cannot be replayed).
 
 Recovery codes are 10 random base32 characters shown as ``abcde-fghij`` (50 bits each);
 only a keyed hash of each is stored.
+
+Both kinds are ASCII only. ``\\d`` and ``str.isdigit`` also accept Arabic-Indic,
+full-width and other digits, which ``hmac.compare_digest`` then refuses to compare (it
+raises); so every parser here spells out ``[0-9]`` and answers None for anything else,
+whatever its type or length.
 """
 
 from __future__ import annotations
@@ -27,12 +32,13 @@ PERIOD_S = 30
 WINDOW_STEPS = 1
 SECRET_CHARS = 32  # base32 characters: 160 bits, the RFC 4226 recommendation
 RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
-RECOVERY_CODE = re.compile(r"^[a-z2-7]{5}-?[a-z2-7]{5}$")
-TOTP_CODE = re.compile(r"^\d{6}$")
+MAX_CODE_CHARS = 64  # far more than any spaced-out code; longer input is no code
+RECOVERY_CODE = re.compile(r"[a-z2-7]{5}-?[a-z2-7]{5}", re.ASCII)
+TOTP_CODE = re.compile(r"[0-9]{6}", re.ASCII)
 # What may follow a password as a second factor: a TOTP code, or a recovery code with its dash.
-TOTP_SUFFIX = re.compile(r"^(?P<password>.+?)(?P<code>\d{6})$", re.DOTALL)
-RECOVERY_SUFFIX = re.compile(r"^(?P<password>.+?)(?P<code>[A-Za-z2-7]{5}-[A-Za-z2-7]{5})$",
-                             re.DOTALL)
+TOTP_SUFFIX = re.compile(r"(?P<password>.+?)(?P<code>[0-9]{6})\Z", re.DOTALL | re.ASCII)
+RECOVERY_SUFFIX = re.compile(r"(?P<password>.+?)(?P<code>[A-Za-z2-7]{5}-[A-Za-z2-7]{5})\Z",
+                             re.DOTALL | re.ASCII)
 
 
 def new_secret() -> str:
@@ -47,10 +53,12 @@ def provisioning_uri(secret: str, account: str, issuer: str) -> str:
             f"&algorithm=SHA1&digits={DIGITS}&period={PERIOD_S}")
 
 
-def normalize_code(code: str) -> str | None:
-    """A 6-digit code with spaces removed, or None when it is not one."""
-    cleaned = code.replace(" ", "").strip()
-    return cleaned if TOTP_CODE.match(cleaned) else None
+def normalize_code(code: object) -> str | None:
+    """Six ASCII digits (spaces removed), or None for anything else of any type."""
+    if not isinstance(code, str) or len(code) > MAX_CODE_CHARS:
+        return None
+    cleaned = code.replace(" ", "").strip("\t\r\n")
+    return cleaned if TOTP_CODE.fullmatch(cleaned) else None
 
 
 def code_at(secret: str, step: int) -> str:
@@ -62,7 +70,8 @@ def current_step(now_s: float) -> int:
     return int(now_s // PERIOD_S)
 
 
-def matching_step(secret: str, code: str, now_s: float, window: int = WINDOW_STEPS) -> int | None:
+def matching_step(secret: str, code: object, now_s: float, window: int = WINDOW_STEPS
+                  ) -> int | None:
     """The time step whose code equals ``code`` within ``window`` steps of now, or None."""
     normalized = normalize_code(code)
     if normalized is None:
@@ -85,10 +94,15 @@ def new_recovery_codes(count: int) -> list[str]:
     return sorted(codes)
 
 
-def normalize_recovery_code(code: str) -> str | None:
-    """The canonical ``abcde-fghij`` form (case and dash forgiven), or None."""
+def normalize_recovery_code(code: object) -> str | None:
+    """The canonical ``abcde-fghij`` form (case and dash forgiven), or None.
+
+    ASCII is checked before lower-casing: ``"\\u212a".lower()`` (the Kelvin sign) is ``k``.
+    """
+    if not isinstance(code, str) or len(code) > MAX_CODE_CHARS or not code.isascii():
+        return None
     cleaned = code.strip().lower().replace(" ", "")
-    if not RECOVERY_CODE.match(cleaned):
+    if not RECOVERY_CODE.fullmatch(cleaned):
         return None
     bare = cleaned.replace("-", "")
     return f"{bare[:5]}-{bare[5:]}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from synapse.logging.context import current_context, make_deferred_yieldable
 
-__all__ = ["current_request_record", "make_deferred_yieldable"]
+__all__ = ["current_request_record", "current_requester", "make_deferred_yieldable"]
 
 
 def current_request_record() -> object | None:
@@ -15,3 +15,14 @@ def current_request_record() -> object | None:
     """
     record: object | None = getattr(current_context(), "request", None)
     return record
+
+
+def current_requester(record: object | None) -> str | None:
+    """The user ID the request's access token belongs to, once Synapse has checked it.
+
+    ``SynapseRequest.requester`` (set by ``Auth.get_user_by_req``) copies the requester's
+    user ID into the record's ``requester``; before that, and for requests without an access
+    token, it is None.
+    """
+    requester = getattr(record, "requester", None)
+    return requester if isinstance(requester, str) else None

@@ -27,7 +27,7 @@ INTERNALS: tuple[Internal, ...] = (
         "DirectServeJsonResource: dispatches to async _async_render_<METHOD>(request), "
         "sends the returned (status, JSON) and turns a SynapseError into a Matrix error.",
         "Our JSON APIs answer like Synapse's own endpoints without re-implementing rendering.",
-        ("access_policy/admin_api.py", "login_security/api.py"),
+        ("access_policy/admin_api.py", "login_security/api.py", "api_docs/module.py"),
     ),
     Internal(
         "direct_serve_html_resource", "synapse/http/server.py",
@@ -41,7 +41,7 @@ INTERNALS: tuple[Internal, ...] = (
         "client, requestHeaders, notifyFinish().",
         "Reading the client address and keying per-request notes by Synapse's request ID.",
         ("login_security/gate.py", "login_security/api.py", "login_security/page.py",
-         "access_policy/admin_api.py"),
+         "access_policy/admin_api.py", "api_docs/module.py"),
     ),
     Internal(
         "resource_tree_takeover", "synapse/util/httpresourcetree.py",
@@ -58,6 +58,21 @@ INTERNALS: tuple[Internal, ...] = (
         "request_id is the SynapseRequest's.",
         "Linking the password check and the login spam check of the same /login.",
         ("login_security/module.py",),
+    ),
+    Internal(
+        "logging_context_requester", "synapse/http/site.py",
+        "SynapseRequest.requester's setter copies the access token's user ID into "
+        "logcontext.request.requester (a str) when Auth.get_user_by_req succeeds.",
+        "UIA's password check accepts only the requester's own identity.",
+        ("login_security/module.py",),
+    ),
+    Internal(
+        "login_servlet_patterns", "synapse/rest/client/login.py",
+        "LoginRestServlet.PATTERNS: the compiled regular expressions (client_patterns with "
+        "v1=True) JsonResource matches request.path against, for every client version.",
+        "The gate guards exactly the paths Synapse routes to /login (api/v1, r0, v3, "
+        "unstable).",
+        ("login_security/gate.py",),
     ),
     Internal(
         "make_deferred_yieldable", "synapse/logging/context.py",
@@ -91,5 +106,31 @@ INTERNALS: tuple[Internal, ...] = (
         "user_ips(user_id, last_seen): client activity, written as requests arrive.",
         "Active-user gauges (1, 7 and 30 days).",
         ("business_metrics/module.py",),
+    ),
+    Internal(
+        "events_table", "synapse/storage/schema/main/full_schemas/72/full.sql.postgres",
+        "events(stream_ordering, type, state_key, sender, event_id) joined to "
+        "event_json(event_id, json): every persisted event, in stream order.",
+        "Counting messages and rooms once, from the background process, without Synapse's "
+        "on_new_event callback (which breaks the sending request's logging context).",
+        ("business_metrics/module.py",),
+    ),
+    Internal(
+        "ratelimit_override", "synapse/storage/databases/main/room.py",
+        "ModuleApi._store.get_ratelimit_for_user(user_id): the ratelimit_override row "
+        "(messages_per_second, burst_count) or None; @cached, and set_/delete_ratelimit_for_user "
+        "invalidate it on every process through _invalidate_cache_and_stream.",
+        "Synapse's per-user override (admin API override_ratelimit) wins over the per-role "
+        "limits, with no per-process copy of ours to go stale on a worker.",
+        ("access_policy/module.py", "synapse_compat/ratelimit_override.py"),
+    ),
+    Internal(
+        "multipart_refusal", "synapse/http/site.py",
+        "SynapseRequest.requestReceived refuses a POST with Content-Type multipart/form-data "
+        "before routing (an empty 415, then the connection closed); _respond_with_error(e) "
+        "sends a SynapseError as JSON and closes the connection.",
+        "A multipart POST is answered with a Matrix error (errcode + error), never an empty "
+        "answer or a dropped connection; no module hook runs before routing.",
+        ("login_security/module.py", "synapse_compat/multipart_refusal.py"),
     ),
 )

@@ -65,3 +65,25 @@ def active_users_since_txn(txn: Cursor, since_ms: int) -> int:
                 (since_ms,))
     row = txn.fetchone()
     return int(row[0]) if row else 0
+
+
+def last_stream_ordering_txn(txn: Cursor) -> int:
+    """The stream position of the newest event this server has persisted (0 when none)."""
+    txn.execute("SELECT COALESCE(MAX(stream_ordering), 0) FROM events")
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+def events_sent_after_txn(txn: Cursor, after: int, server_name: str, limit: int
+                          ) -> list[tuple[int, str, bool, str]]:
+    """Events sent by this server's users after stream position ``after``, oldest first:
+    (stream position, type, is a state event, the event's JSON)."""
+    suffix = ":" + server_name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    txn.execute(
+        "SELECT e.stream_ordering, e.type, e.state_key IS NOT NULL, j.json FROM events e "
+        "JOIN event_json j ON j.event_id = e.event_id "
+        "WHERE e.stream_ordering > ? AND e.sender LIKE ? ESCAPE '\\' "
+        "ORDER BY e.stream_ordering LIMIT ?",
+        (after, "%" + suffix, limit),
+    )
+    return [(int(r[0]), str(r[1]), bool(r[2]), str(r[3])) for r in txn.fetchall()]

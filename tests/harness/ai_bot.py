@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from mautrix.types import EventType, RoomID, StateEvent, StrippedStateEvent, Use
 
 from devtools.fake_openai import Fail, FakeOpenAI, Reply
 from devtools.processes import stop_process
+from hearth.bot_account import BotAccount, BotAccountReady, provision_bot_account
 from hearth.settings import deep_merge
 from tests.harness.calls import eventually, seg
 from tests.harness.clients import User
@@ -26,18 +28,28 @@ from tests.harness.sync import SyncWatcher, room_timeline
 
 LIVE = "org.matrix.msc4357.live"
 BOT_LOCALPART = "ai"
+AI_ACCESS = "/_synapse/client/hearth/v1/ai/access/"
+
+
+def provision_bot(server: Homeserver, data_dir: Path, localpart: str) -> BotAccountReady:
+    """The bot account and its own credential in ``data_dir``, made as ``hearth run`` makes
+    them (with the admin's powers, which the bot itself never gets)."""
+    account = BotAccount(localpart, "Hearth AI", data_dir / "credentials.json")
+    with ThreadPoolExecutor(1) as pool:  # callers may be inside an event loop
+        return pool.submit(provision_bot_account, server.base_url, account,
+                           server.shared_secret, server.admin["access_token"]).result()
 
 
 def bot_config(server: Homeserver, data_dir: Path, model_url: str,
                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The bot's config for ``server``, its account provisioned first (``provision_bot``)."""
+    localpart = str((extra or {}).get("localpart", BOT_LOCALPART))
+    provision_bot(server, data_dir, localpart)
     base: dict[str, Any] = {
         "homeserver_url": server.base_url,
-        "localpart": BOT_LOCALPART,
+        "localpart": localpart,
         "displayname": "Hearth AI",
         "data_dir": str(data_dir),
-        "registration_shared_secret_file": str(server.data_dir / "secrets"
-                                               / "registration_shared_secret"),
-        "admin_credentials_file": str(server.data_dir / "admin-credentials.json"),
         # Short waits so failure tests stay quick: three attempts 50-200 ms apart (a
         # Retry-After up to 5 s is honoured), a stream silent for 1.5 s counts as stalled.
         "model": {"default": "gpt-4o-mini",
@@ -48,7 +60,6 @@ def bot_config(server: Homeserver, data_dir: Path, model_url: str,
         "context": {"max_output_tokens": 200},
         "streaming": {"min_edit_interval_s": 0.3, "max_edits_per_second": 20},
         "tools": {"max_steps": 3},
-        "access": {"budgets_usd": {"limited": {"daily_usd": 0.0}}},
     }
     return deep_merge(base, extra or {})
 

@@ -24,15 +24,18 @@ from tests.harness.server import Homeserver
 
 
 def start_bot(stack: ExitStack, homeserver: Homeserver, fake_model: FakeOpenAI,
-              data_dir: Path, localpart: str = BOT_LOCALPART) -> RunningBot:
+              data_dir: Path, localpart: str = BOT_LOCALPART,
+              homeserver_url: str | None = None) -> RunningBot:
     """A bot process with a metrics port and its ledger on the same engine as the
-    homeserver's database; stopped (and its database dropped) when ``stack`` closes."""
+    homeserver's database; stopped (and its database dropped) when ``stack`` closes. It
+    talks to ``homeserver_url`` when given (a proxy in front of the homeserver)."""
     ledger_url = stack.enter_context(database_url(homeserver.engine, data_dir / "ledger.db",
                                                   "hearth_ai_ledger"))
     metrics_port = free_port()
     config = write_config(data_dir / "bot.yaml", bot_config(
         homeserver, data_dir / "state", fake_model.base_url,
-        {"localpart": localpart, "ledger_url": ledger_url, "metrics_port": metrics_port}))
+        {"localpart": localpart, "ledger_url": ledger_url, "metrics_port": metrics_port,
+         "homeserver_url": homeserver_url or homeserver.base_url}))
     process = BotProcess(config)
     process.start()
     stack.callback(process.stop)

@@ -7,6 +7,7 @@ they answer, and the resource tree and logging context as a real ``/login`` pass
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,7 +18,9 @@ from hearth.synapse_modules.synapse_compat.password_hash import check_password
 from hearth.synapse_modules.synapse_compat.tables import (
     active_users_since_txn,
     count_users_by_role_txn,
+    events_sent_after_txn,
     find_user_txn,
+    last_stream_ordering_txn,
     media_bytes_txn,
 )
 from tests.harness.calls import eventually
@@ -82,6 +85,27 @@ async def test_local_media_repository_table_sums_a_users_uploads(
     await user.client.upload_media(b"y" * 200, "text/plain")
     assert on_database(clients.server, media_bytes_txn, user.user_id) == 500
     assert on_database(clients.server, media_bytes_txn, other.user_id) == 0
+
+
+async def test_events_table_lists_local_events_in_stream_order(
+    clients: ClientFactory,
+) -> None:
+    """What a user sends comes back after the earlier position, oldest first, with content."""
+    server = clients.server
+    before = on_database(server, last_stream_ordering_txn)
+    user = await clients.user("compatevents")
+    room_id = await user.client.create_room()
+    await user.client.send_text(room_id, "counted once")
+    events = on_database(server, events_sent_after_txn, before, server.server_name, 1000)
+    positions = [position for position, _, _, _ in events]
+    assert positions == sorted(positions) and all(p > before for p in positions)
+    kinds = [(event_type, is_state) for _, event_type, is_state, _ in events]
+    assert ("m.room.create", True) in kinds and ("m.room.message", False) in kinds
+    bodies = [json.loads(raw)["content"].get("body") for _, t, _, raw in events
+              if t == "m.room.message"]
+    assert "counted once" in bodies
+    assert on_database(server, last_stream_ordering_txn) >= positions[-1]
+    assert on_database(server, events_sent_after_txn, before, "elsewhere.example", 1000) == []
 
 
 async def test_user_ips_table_records_client_activity(clients: ClientFactory) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +15,11 @@ from nio import RoomMessageText
 from devtools.fake_openai import FakeOpenAI, Reply
 from hearth.ai_bot.answer import Answerer
 from hearth.ai_bot.budget.types import Ledger
-from hearth.ai_bot.config import AccessConfig, BotConfig, StreamingConfig
+from hearth.ai_bot.config import BotConfig, StreamingConfig
 from hearth.ai_bot.dispatch import Dispatcher
 from hearth.ai_bot.llm.catalogue import Catalogue
 from hearth.ai_bot.llm.tokens import TokenCounter
-from hearth.ai_bot.permissions import AccessPolicy
+from hearth.ai_bot.permissions import AccessPolicy, AiAccess, RoleUnknown
 from hearth.ai_bot.records import LinkStore, Records
 from hearth.ai_bot.room_settings import RoomSettingsCache
 from hearth.ai_bot.streaming.scheduler import EditScheduler
@@ -32,6 +32,22 @@ from tests.unit.ai_bot.llm.support import provider_for
 # Quick edits so a streamed answer shows several versions within a test.
 CADENCE = StreamingConfig(min_edit_interval_s=0.05, max_edits_per_second=100)
 SLOW = Reply(text="word " * 60, tokens_per_second=15)  # about four seconds of streaming
+MEMBER = AiAccess(role="member", use_ai=True, models=("*",))
+NO_AI = AiAccess(role="guest", use_ai=False, models=())
+
+
+def static_policy(roles: Mapping[str, AiAccess] | None = None,
+                  unknown: Collection[str] = ()) -> AccessPolicy:
+    """The access policy as a table: ``roles`` by user (MEMBER otherwise); the users in
+    ``unknown`` get a failed lookup, as when the homeserver cannot answer."""
+    table = dict(roles or {})
+
+    async def lookup(user_id: str) -> AiAccess:
+        if user_id in unknown:
+            raise RoleUnknown("server_error", "HTTP 500")
+        return table.get(user_id, MEMBER)
+
+    return AccessPolicy(lookup)
 
 
 @dataclass
@@ -45,7 +61,7 @@ class Pieces:
 
 @asynccontextmanager
 async def bot_pieces(model: FakeOpenAI, *, matrix: FakeMatrix | None = None,
-                     links: LinkStore | None = None, access: dict[str, Any] | None = None,
+                     links: LinkStore | None = None, policy: AccessPolicy | None = None,
                      ledger: Ledger | None = None, cadence: StreamingConfig = CADENCE,
                      **config: Any) -> AsyncIterator[Pieces]:
     """The pieces, with the edit scheduler running; stopped afterwards."""
@@ -53,7 +69,7 @@ async def bot_pieces(model: FakeOpenAI, *, matrix: FakeMatrix | None = None,
     bot_config = BotConfig.model_validate({"displayname": "Hearth AI", "encryption": False,
                                            "model": {"default": "gpt-4o-mini"}, **config})
     catalogue = Catalogue.load()
-    policy = AccessPolicy(AccessConfig.model_validate(access or {}))
+    policy = policy or static_policy()
     scheduler = EditScheduler(matrix, cadence)
     tasks = Tasks()
     async with provider_for(model) as provider:

@@ -8,13 +8,12 @@ from devtools.fake_openai import Fail, FakeOpenAI, FakeToolCall, Reply
 from hearth.ai_bot import strings
 from hearth.ai_bot.answer import Job
 from hearth.ai_bot.budget.types import BudgetRefusal, Period, Reservation, SpendSummary
-from hearth.ai_bot.config import AccessConfig, StreamingConfig
-from hearth.ai_bot.permissions import AccessPolicy
+from hearth.ai_bot.config import StreamingConfig
 from hearth.ai_bot.routing import Conversation
-from tests.unit.ai_bot.assembly import CADENCE, Pieces, bot_pieces
+from tests.unit.ai_bot.assembly import CADENCE, MEMBER, Pieces, bot_pieces
 from tests.unit.ai_bot.fake_matrix import ALICE, BOB, ROOM, FakeMatrix, Sent
 
-ACCESS = AccessPolicy(AccessConfig()).from_config(ALICE)
+ACCESS = MEMBER
 
 
 def job_for(matrix: FakeMatrix, text: str, **changes: Any) -> Job:

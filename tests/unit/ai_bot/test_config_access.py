@@ -1,11 +1,11 @@
-"""The bot's config and the AI permissions of roles."""
+"""The bot's config: defaults, environment, errors, and no rules or admin secrets of its own."""
 
 from __future__ import annotations
 
 import pytest
 
 from hearth.ai_bot.config import parse_config
-from hearth.ai_bot.permissions import AccessPolicy, RequestRate, access_from_policy
+from hearth.ai_bot.permissions import RequestRate
 from hearth.configuration.errors import ConfigError
 
 
@@ -20,31 +20,30 @@ def test_config_defaults_env_and_errors() -> None:
         parse_config({"streaming": {"min_edit_interval_s": -1}}, environ={})
     with pytest.raises(ConfigError, match="at 'nope': unknown key"):
         parse_config({"nope": 1}, environ={})
-    with pytest.raises(ConfigError, match="role 'x' is not defined"):
-        parse_config({"access": {"default_role": "x"}}, environ={})
 
 
-async def test_access_from_policy_answer_and_fallback() -> None:
-    """The access policy's answer wins; without it the config's roles apply."""
-    config = parse_config({"access": {"assignments": {"@g*": "guest"},
-                                      "roles": {"user": {}, "guest": {"use_ai": False}},
-                                      "budgets_usd": {"member": {"daily_usd": 1.5}}}},
-                          environ={})
+@pytest.mark.parametrize("key", ["default_role", "assignments", "roles", "budgets_usd"])
+def test_config_refuses_rules_of_its_own(key: str) -> None:
+    """Roles, assignments and role budgets are the access policy's: the bot config refuses
+    them, saying where they live now."""
+    with pytest.raises(ConfigError, match=rf"access\.{key} is no longer read.*policy"):
+        parse_config({"access": {key: {}}}, environ={})
+    with pytest.raises(ConfigError, match=rf"access\.{key} is no longer read"):
+        parse_config({}, environ={f"HEARTH_AI__ACCESS__{key.upper()}": "{}"})
 
-    async def lookup(user_id: str) -> dict[str, object] | None:
-        if user_id.startswith("@p"):
-            return {"role": "member", "permissions": {"ai": {
-                "enabled": True, "models": ["gpt-4o-mini"], "daily_token_budget": 1000}},
-                "rate_limits": {"ai_requests": {"per_second": 1, "burst": 2}}}
-        return None
 
-    policy = AccessPolicy(config.access, lookup)
-    member = await policy.access("@p:hs")
-    assert member.may_use_model("gpt-4o-mini") and not member.may_use_model("gpt-4o")
-    assert (member.daily_usd, member.daily_token_budget, member.rate) == (1.5, 1000, (1.0, 2))
-    assert not (await policy.access("@guest:hs")).use_ai
-    assert (await policy.access("@u:hs")).may_use_model("anything")
-    assert access_from_policy({"role": "x"}, config.access).use_ai is False
+@pytest.mark.parametrize("key", ["admin_credentials_file", "registration_shared_secret_file"])
+def test_config_refuses_admin_secret_paths(key: str) -> None:
+    """A bot config that names an admin secret is refused, naming the key."""
+    with pytest.raises(ConfigError, match=f"at '{key}': unknown key"):
+        parse_config({key: "/somewhere/secret"}, environ={})
+
+
+def test_config_keeps_room_and_bot_spend_limits() -> None:
+    """The deployment's own limits (per room, for the bot account) stay in the bot config."""
+    access = parse_config({"access": {"room_daily_usd": 2, "bot_monthly_usd": 100}},
+                          environ={}).access
+    assert (access.room_daily_usd, access.bot_monthly_usd) == (2, 100)
 
 
 def test_request_rate_token_bucket() -> None:

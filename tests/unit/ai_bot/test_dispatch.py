@@ -7,7 +7,16 @@ import asyncio
 from devtools.fake_openai import FakeOpenAI, Reply
 from hearth.ai_bot import strings
 from hearth.ai_bot.context.room_state import ACCOUNT_DATA_TYPE
-from tests.unit.ai_bot.assembly import SLOW, ask, bot_pieces, final_answer, first_visible, mention
+from tests.unit.ai_bot.assembly import (
+    NO_AI,
+    SLOW,
+    ask,
+    bot_pieces,
+    final_answer,
+    first_visible,
+    mention,
+    static_policy,
+)
 from tests.unit.ai_bot.fake_matrix import ALICE, BOB, ROOM, FakeMatrix
 
 
@@ -56,8 +65,7 @@ async def test_dispatch_thread_continues_without_mention(fake_openai: FakeOpenAI
 
 async def test_dispatch_refuses_a_user_without_ai(fake_openai: FakeOpenAI) -> None:
     """Someone whose role has no AI gets a notice saying so, and the model is not called."""
-    access = {"assignments": {BOB: "nobody"}, "roles": {"user": {}, "nobody": {"use_ai": False}}}
-    async with bot_pieces(fake_openai, access=access) as bot:
+    async with bot_pieces(fake_openai, policy=static_policy({BOB: NO_AI})) as bot:
         prompt = bot.matrix.post(BOB, mention("hello"))
         await bot.dispatcher.on_text(bot.matrix.room(ALICE, BOB), prompt)
         [notice] = bot.matrix.notices()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from hearth.ai_bot import strings
-from hearth.ai_bot.config import AccessConfig
 from hearth.ai_bot.invites import Invites
-from hearth.ai_bot.permissions import AccessPolicy
+from tests.unit.ai_bot.assembly import NO_AI, static_policy
 from tests.unit.ai_bot.fake_matrix import ALICE, BOB, BOT, ROOM, FakeMatrix
 
-POLICY = AccessPolicy(AccessConfig.model_validate({
-    "assignments": {BOB: "nobody"}, "roles": {"user": {}, "nobody": {"use_ai": False}}}))
+CAROL = "@carol:localhost"  # the access policy cannot be asked about her
+POLICY = static_policy({BOB: NO_AI}, unknown={CAROL})
 
 
 def invites(matrix: FakeMatrix, pauses: list[float] | None = None) -> Invites:
@@ -52,3 +51,10 @@ async def test_invites_for_others_or_other_memberships_ignored() -> None:
     await handler.on_invite(ROOM, ALICE, BOB, "invite")
     await handler.on_invite(ROOM, ALICE, BOT, "join")
     assert matrix.joined == [] and matrix.left == []
+
+
+async def test_invites_declined_when_the_role_cannot_be_learnt() -> None:
+    """An invite whose sender's role lookup fails is declined, saying why (fail closed)."""
+    matrix = FakeMatrix()
+    await invites(matrix).on_invite(ROOM, CAROL, BOT, "invite")
+    assert matrix.left == [(ROOM, strings.INVITE_ROLE_UNKNOWN_REASON)] and matrix.joined == []

@@ -38,6 +38,32 @@ def test_sqlite_readable_by_others_says_chmod(tmp_path: Path) -> None:
     assert check_database(DatabaseSettings(), tmp_path).level == "ok"
 
 
+def test_sqlite_open_file_in_private_directory_flagged(tmp_path: Path) -> None:
+    """0644 is flagged even in a 0700 directory: `hearth run` keeps the files 0600 itself."""
+    database = tmp_path / "homeserver.db"
+    database.write_bytes(b"")
+    os.chmod(database, 0o644)
+    os.chmod(tmp_path, 0o700)
+    finding = check_database(DatabaseSettings(), tmp_path)
+    assert finding.level == "warning"
+    assert finding.fix == f"chmod 600 {database}"
+
+
+def test_sqlite_wal_and_shm_open_flagged(tmp_path: Path) -> None:
+    """The WAL and shared-memory files hold the same data as the database: checked too."""
+    database = tmp_path / "homeserver.db"
+    for suffix, mode in (("", 0o600), ("-wal", 0o644), ("-shm", 0o640)):
+        Path(f"{database}{suffix}").write_bytes(b"")
+        os.chmod(f"{database}{suffix}", mode)
+    finding = check_database(DatabaseSettings(), tmp_path)
+    assert finding.level == "warning"
+    assert "homeserver.db-wal (mode 0644)" in finding.what
+    assert finding.fix == f"chmod 600 {database}-wal {database}-shm"
+    for suffix in ("-wal", "-shm"):
+        os.chmod(f"{database}{suffix}", 0o600)
+    assert check_database(DatabaseSettings(), tmp_path).level == "ok"
+
+
 def test_postgres_with_c_collation_is_ok(tmp_path: Path) -> None:
     """A database made the way Synapse wants passes."""
     require_postgres_or_skip()

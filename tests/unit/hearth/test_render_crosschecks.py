@@ -106,12 +106,15 @@ def test_a_duration_settings_refuse_is_refused_by_login_security_too(tmp_path: P
      "Invalid setting 'ai_bot.bot_config.model.default': Unknown model 'gpt-5-typo'"),
     ("ai_bot.bot_config={model: {fallback: {model: nope}}}",
      "Invalid setting 'ai_bot.bot_config.model.fallback.model': Unknown model 'nope'"),
-    ("ai_bot.bot_config={access: {roles: {user: {models: [gtp-4o*]}}, default_role: user}}",
-     "Invalid setting 'ai_bot.bot_config.access.roles.user.models[0]': got 'gtp-4o*', expected "
-     "a model name or pattern matching a model of the catalogue"),
-    ("ai_bot.bot_config={access: {budgets_usd: {membr: {daily_usd: 1}}}}",
-     "Invalid setting 'ai_bot.bot_config.access.budgets_usd.membr': got 'membr', expected a "
-     "role of the access policy or of access.roles"),
+    ("ai_bot.bot_config={access: {roles: {user: {models: [gpt-4o*]}}}}",
+     "Invalid setting 'ai_bot.bot_config.access': access.roles is no longer read: roles, their "
+     "AI permissions and dollar budgets come from the access policy"),
+    ("ai_bot.bot_config={access: {budgets_usd: {member: {daily_usd: 1}}}}",
+     "Invalid setting 'ai_bot.bot_config.access': access.budgets_usd is no longer read"),
+    ("ai_bot.bot_config={admin_credentials_file: /data/admin-credentials.json}",
+     "Invalid setting 'ai_bot.bot_config.admin_credentials_file': unknown key"),
+    ("ai_bot.bot_config={registration_shared_secret_file: /data/secrets/x}",
+     "Invalid setting 'ai_bot.bot_config.registration_shared_secret_file': unknown key"),
     ("ai_bot.bot_config={model: {catalogue: {local: {context_window: 8000}}}}",
      "Invalid setting 'ai_bot.bot_config.model.catalogue': Error in configuration at "
      "'model.catalogue.local': a model that is not built in needs input_price_per_mtok"),
@@ -122,13 +125,16 @@ def test_a_broken_bot_value_is_refused_at_render(tmp_path: Path, assignment: str
     assert _refused(tmp_path, assignment).startswith(expected)
 
 
-def test_bot_budget_for_a_policy_role_is_accepted(tmp_path: Path) -> None:
-    """Budgets may name the policy's roles as well as the bot's fallback roles."""
-    result = render(_settings("ai_bot.bot_config={access: {budgets_usd: {member: "
-                              "{daily_usd: 1}, admin: {monthly_usd: 20}}}}"), tmp_path)
+def test_rendered_bot_config_names_no_admin_secret(tmp_path: Path) -> None:
+    """The bot's config points at its own data only: no admin credentials, no registration
+    secret (by path or by value); the room and bot spend limits pass through."""
+    result = render(_settings("ai_bot.bot_config={access: {room_daily_usd: 2}}"), tmp_path)
     assert result.bot_config is not None
-    bot = yaml.safe_load(result.bot_config.read_text())
-    assert bot["access"]["budgets_usd"]["member"] == {"daily_usd": 1}
+    text = result.bot_config.read_text()
+    secret = (tmp_path / "secrets" / "registration_shared_secret").read_text().strip()
+    for leak in ("admin-credentials", "registration_shared_secret", "secrets/", secret):
+        assert leak not in text
+    assert yaml.safe_load(text)["access"] == {"room_daily_usd": 2}
 
 
 @pytest.mark.parametrize(("assignment", "expected"), [

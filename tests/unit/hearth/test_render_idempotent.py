@@ -111,5 +111,5 @@ def test_production_profile_renders_workers_and_proxy(tmp_path: Path) -> None:
     assert result.proxy_config is not None
     proxy = result.proxy_config.read_text()
     assert "ssl_protocols TLSv1.3;" in proxy
-    assert "location /_synapse/admin" in proxy and "deny all;" in proxy
+    assert "location ^~ /_synapse/admin" in proxy and "deny all;" in proxy
     assert "allow 127.0.0.1/32;" in proxy

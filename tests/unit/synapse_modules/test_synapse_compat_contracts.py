@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -24,12 +25,14 @@ from twisted.internet import defer
 from twisted.web.resource import getChildForRequest
 
 from hearth.synapse_modules.login_security.gate import ClientAddressGate
-from hearth.synapse_modules.login_security.request_notes import LoginRequest, Registry
+from hearth.synapse_modules.login_security.request_notes import RequestNote, RequestNotes, Route
 from hearth.synapse_modules.synapse_compat.context import (
     current_request_record,
+    current_requester,
     make_deferred_yieldable,
 )
 from hearth.synapse_modules.synapse_compat.password_hash import check_password
+from hearth.synapse_modules.synapse_compat.routes import login_path, login_patterns
 from hearth.synapse_modules.synapse_compat.web import (
     DirectServeHtmlResource,
     DirectServeJsonResource,
@@ -83,6 +86,7 @@ class _LoginRequest:
 
     def __init__(self, path: bytes) -> None:
         self.method = b"POST"
+        self.content = io.BytesIO(b'{"type": "m.login.password"}')
         self.path = path
         self.prepath: list[bytes] = []
         self.postpath = path.split(b"/")[1:]
@@ -100,7 +104,7 @@ class _LoginRequest:
 
 def test_resource_tree_takeover_routes_login_through_the_gate() -> None:
     """Synapse's tree builder gives /_matrix to our gate, which keeps /_matrix/client under it."""
-    logins: Registry[LoginRequest] = Registry()
+    logins = RequestNotes()
     client = Resource()  # type: ignore[no-untyped-call]
     client.isLeaf = True
     root = create_resource_tree({"/_matrix/client": client,
@@ -108,7 +112,9 @@ def test_resource_tree_takeover_routes_login_through_the_gate() -> None:
                                 Resource())  # type: ignore[no-untyped-call]
     request = _LoginRequest(b"/_matrix/client/v3/login")
     assert getChildForRequest(root, request) is client  # type: ignore[no-untyped-call]
-    assert logins.get("POST-1") == LoginRequest("192.0.2.7", "192.0.2.7")
+    assert logins.get("POST-1") == RequestNote(Route.LOGIN, "192.0.2.7", "192.0.2.7",
+                                               "m.login.password")
+    assert request.content.tell() == 0  # Synapse reads the body from the start
     gate = root.children[b"_matrix"]
     assert isinstance(gate, ClientAddressGate) and isinstance(gate, UnrecognizedRequestResource)
 
@@ -123,6 +129,32 @@ def test_logging_context_request_is_the_record_of_the_request() -> None:
                                                request=record)):
         assert current_request_record() is record
     assert current_request_record() is None
+
+
+def test_logging_context_requester_is_the_access_tokens_user() -> None:
+    """SynapseRequest.requester's setter puts the user ID into the context's record."""
+    from synapse.http.site import SynapseRequest as Real
+
+    record = ContextRequest(request_id="POST-8", ip_address="192.0.2.1", site_tag="client",
+                            requester=None, authenticated_entity=None, method="POST",
+                            url="/delete_devices", protocol="1.1", user_agent="test")
+    assert current_requester(record) is None
+    holder = SimpleNamespace(logcontext=SimpleNamespace(request=record), _requester=None)
+    holder.get_authenticated_entity = lambda: Real.get_authenticated_entity(holder)  # type: ignore[arg-type]
+    Real.requester.fset(holder, "@alice:hs")  # type: ignore[attr-defined]
+    assert current_requester(record) == "@alice:hs"
+    assert current_requester(None) is None
+
+
+def test_login_servlet_patterns_are_every_login_path_synapse_routes() -> None:
+    """api/v1, r0, v3 and unstable; no trailing slash, no other suffix."""
+    assert login_patterns()
+    for version in ("api/v1", "r0", "v3", "unstable"):
+        assert login_path(f"/_matrix/client/{version}/login".encode()), version
+    for path in (b"/_matrix/client/v3/login/", b"/_matrix/client/v3/login/sso/redirect",
+                 b"/_matrix/client/v4/login", b"/_matrix/client/v3/logi\xc3\xb1",
+                 b"/_matrix/client/api/v2/login"):
+        assert not login_path(path), path
 
 
 def test_make_deferred_yieldable_returns_the_deferred_result() -> None:
@@ -171,3 +203,62 @@ def test_password_hash_missing_or_malformed_never_matches(
     assert not check_password("pw", None) and not check_password("pw", "")
     assert not check_password("pw", "not-a-hash")
     assert not synapse_inline("validate_hash", "pw", "")
+
+
+def test_ratelimit_override_read_through_synapse_cached_store() -> None:
+    """ModuleApi keeps the main store as ``_store``; get_ratelimit_for_user is a cached
+    method whose set/delete invalidate it on every process; our reader maps its row."""
+    from synapse.module_api import ModuleApi
+    from synapse.storage.databases.main import room as synapse_room
+    from synapse.util.caches.descriptors import DeferredCacheDescriptor
+
+    from hearth.synapse_modules.synapse_compat.ratelimit_override import override_reader
+
+    assert "self._store" in inspect.getsource(ModuleApi.__init__)
+    store_class = synapse_room.RoomWorkerStore
+    assert isinstance(store_class.__dict__["get_ratelimit_for_user"], DeferredCacheDescriptor)
+    for writer in (store_class.set_ratelimit_for_user, store_class.delete_ratelimit_for_user):
+        source = inspect.getsource(writer)
+        assert "_invalidate_cache_and_stream" in source and "get_ratelimit_for_user" in source
+
+    rows = {"@exempt:hs": synapse_room.RatelimitOverride(messages_per_second=0, burst_count=0),
+            "@fast:hs": synapse_room.RatelimitOverride(messages_per_second=50, burst_count=9)}
+
+    async def get_ratelimit_for_user(user_id: str) -> Any:
+        return rows.get(user_id)
+
+    api = SimpleNamespace(_store=SimpleNamespace(get_ratelimit_for_user=get_ratelimit_for_user))
+    read = override_reader(api)  # type: ignore[arg-type]
+    exempt, fast, none = (asyncio.run(read(u)) for u in ("@exempt:hs", "@fast:hs", "@none:hs"))
+    assert exempt is not None and exempt.exempt
+    assert fast is not None and (fast.exempt, fast.messages_per_second, fast.burst_count) == (
+        False, 50.0, 9)
+    assert none is None
+
+
+def test_multipart_refusal_answers_a_multipart_post_with_a_matrix_error() -> None:
+    """Synapse refuses multipart POSTs before routing; ours does so through _respond_with_error."""
+    from synapse.api.errors import SynapseError
+    from twisted.web.http_headers import Headers
+
+    from hearth.synapse_modules.synapse_compat.multipart_refusal import (
+        answer_multipart_with_matrix_error,
+    )
+
+    answer_multipart_with_matrix_error()
+    answer_multipart_with_matrix_error()  # once per process, whoever calls it
+    wrapper = SynapseRequest.requestReceived
+    original = wrapper.__wrapped__  # type: ignore[attr-defined]
+    assert not hasattr(original, "__wrapped__")
+    source = inspect.getsource(original)
+    assert "multipart/form-data" in source and "UNSUPPORTED_MEDIA_TYPE" in source
+    assert list(inspect.signature(SynapseRequest._respond_with_error).parameters) == [
+        "self", "synapse_error"]
+    sent: list[SynapseError] = []
+    fake = SimpleNamespace(
+        requestHeaders=Headers({b"content-type": [b"Multipart/Form-Data; boundary=b"]}),
+        responseHeaders=Headers(), _respond_with_error=sent.append)
+    wrapper(fake, b"POST", b"/_matrix/client/v3/login", b"HTTP/1.1")  # type: ignore[arg-type]
+    assert [(e.code, e.errcode) for e in sent] == [(415, "M_NOT_JSON")]
+    assert fake.uri == b"/_matrix/client/v3/login"
+    assert fake.responseHeaders.getRawHeaders(b"connection") == [b"close"]

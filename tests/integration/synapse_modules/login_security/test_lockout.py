@@ -1,4 +1,4 @@
-"""Login lockout: 5 failures lock an account, an admin unlocks it, success resets the count."""
+"""Login lockout: 5 failures from an address lock the account there; admin unlock; reset."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ async def test_lockout_after_five_failures_until_an_admin_unlocks(clients: Clien
     server = clients.server
     user = await clients.user("lock")
     admin = await clients.user("lockadmin", admin=True)
-    before = metric(await metrics(server), "hearth_login_lockouts_total", scope="account")
+    before = metric(await metrics(server), "hearth_login_lockouts_total",
+                    scope="account_address")
 
     for _ in range(5):
         failed = await password_login(server, user.user_id, WRONG)
@@ -40,7 +41,7 @@ async def test_lockout_after_five_failures_until_an_admin_unlocks(clients: Clien
     assert (await totp_login(server, user.user_id, user.password, "123456")).errcode \
         == "M_USER_LOCKED"
     assert metric(await metrics(server), "hearth_login_lockouts_total",
-                  scope="account") == before + 1
+                  scope="account_address") == before + 1
 
     path = f"{ADMIN_API}/users/{quote(user.user_id)}"
     status = await request(server, "GET", path, token=admin.client.api.token)

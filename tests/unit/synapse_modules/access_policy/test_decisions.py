@@ -24,17 +24,6 @@ def test_create_room_checks_create_then_public_then_directory() -> None:
                                      publishes=False).permission == "create_public_rooms"
 
 
-def test_room_config_visibility_reads_preset_visibility_and_join_rules() -> None:
-    """public_chat (explicit or implied by visibility) or a public join rule make it public."""
-    assert decisions.room_config_visibility({}) == (False, False)
-    assert decisions.room_config_visibility({"visibility": "public"}) == (True, True)
-    assert decisions.room_config_visibility({"preset": "public_chat"}) == (True, False)
-    assert decisions.room_config_visibility(
-        {"visibility": "public", "preset": "private_chat"}) == (False, True)
-    assert decisions.room_config_visibility({"initial_state": [
-        {"type": "m.room.join_rules", "content": {"join_rule": "public"}}]}) == (True, False)
-
-
 def test_publish_invite_and_state_events() -> None:
     """Directory, invites and state-event patterns each name their permission."""
     assert decisions.may_publish_room(MODERATOR).allowed

@@ -103,8 +103,8 @@ def test_production_nginx_restricts_admin_paths(tmp_path: Path) -> None:
                               profile="production"), tmp_path)
     assert result.proxy_config is not None
     nginx = result.proxy_config.read_text()
-    for location in ("location /_synapse/admin {",
-                     "location /_synapse/client/hearth/v1/admin {"):
+    for location in ("location ^~ /_synapse/admin {",
+                     "location ^~ /_synapse/client/hearth/v1/admin {"):
         block = nginx.split(location, 1)[1].split("}", 1)[0]
         assert "allow 10.20.0.0/16;" in block and "deny all;" in block
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx

@@ -37,7 +37,8 @@ def test_plain_password_login_is_allowed_and_resets_failures() -> None:
 def test_account_lock_wins_over_everything() -> None:
     """Locked: 403 M_USER_LOCKED with retry_after_ms, whatever the verdict."""
     for outcome in (Outcome.PASSWORD_OK, Outcome.ACCOUNT_LOCKED, None):
-        refusal = decide_login(facts(outcome, account_locked_until_ms=NOW + 60_000)).refusal
+        refusal = decide_login(facts(outcome, account_locked_until_ms=NOW + 60_000,
+                                     verdict_required=outcome is not None)).refusal
         assert refusal is not None
         assert (refusal.status, refusal.errcode) == (403, "M_USER_LOCKED")
         assert refusal.fields["retry_after_ms"] == 60_000
@@ -90,8 +91,9 @@ def test_unfinished_or_contradicting_checks_fail_closed(outcome: Outcome) -> Non
 
 def test_non_password_logins_skip_the_second_factor_but_not_rules() -> None:
     """SSO or token logins (no verdict) still meet locks and address rules."""
-    assert decide_login(facts(None, mfa_required=True)).allowed
-    refused = decide_login(facts(None, address="192.0.2.1", address_rule=RULE))
+    assert decide_login(facts(None, mfa_required=True, verdict_required=False)).allowed
+    refused = decide_login(facts(None, address="192.0.2.1", address_rule=RULE,
+                                 verdict_required=False))
     assert refused.refusal is not None and refused.refusal.reason == "address_rule"
 
 

@@ -1,10 +1,9 @@
-"""The page's session cookie, headers and CSRF binding; the per-request registries."""
+"""The page's session cookie, headers and CSRF binding (request notes: test_request_notes_*)."""
 
 from __future__ import annotations
 
 from hearth.synapse_modules.login_security import web
 from hearth.synapse_modules.login_security.crypto import Keys
-from hearth.synapse_modules.login_security.request_notes import Registry
 from hearth.synapse_modules.web_security import CsrfTokens
 
 
@@ -32,19 +31,3 @@ def test_headers_and_origin() -> None:
     assert web.same_origin(None, "https://hs.example/")
     assert web.same_origin("https://hs.example", "https://hs.example/")
     assert not web.same_origin("https://evil.example", "https://hs.example/")
-
-
-def test_registry_expires_and_pops() -> None:
-    now = [0.0]
-    registry: Registry[str] = Registry(ttl_s=10, clock=lambda: now[0])
-    anchor = object()
-    registry.put(id(anchor), "v", anchor=anchor)
-    assert registry.get(id(anchor)) == "v"
-    assert registry.pop(id(anchor)) == "v" and registry.pop(id(anchor)) is None
-    registry.put("k", "old")
-    now[0] = 11
-    assert registry.get("k") is None
-    registry.put("other", "x")  # prunes the expired entry
-    assert len(registry) == 1
-    registry.discard("other")
-    assert len(registry) == 0
