@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hearth.text_checks import json_type
+
 # Reasons: the label of hearth_content_refused_total, a small fixed set.
 MISSING_FIELD = "missing_field"
 WRONG_TYPE = "wrong_type"
@@ -52,23 +54,6 @@ class Problem:
 
     reason: str
     message: str
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a value's type, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "an array"
-    return type(value).__name__
 
 
 def wrong_type(path: str, expected: str, value: Any) -> Problem:

@@ -15,23 +15,10 @@ from __future__ import annotations
 
 import unicodedata
 
+from hearth.text_checks import json_type
+
 MAX_USER_NAME_CHARS = 255  # the Matrix limit on a whole user ID
 _UNUSABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-
-
-def json_type(value: object) -> str:
-    """How a JSON value's type is called in an error message."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return "a string" if isinstance(value, str) else type(value).__name__
 
 
 def is_unicode_text(text: str) -> bool:
@@ -46,7 +33,8 @@ def is_unicode_text(text: str) -> bool:
 def password_problem(value: object, field: str = "password") -> str | None:
     """Why ``value`` cannot be checked as a password (a message naming ``field``), or None."""
     if not isinstance(value, str):
-        return f"Invalid '{field}': got {json_type(value)}, expected the password as a string"
+        got = json_type(value, array="a list")
+        return f"Invalid '{field}': got {got}, expected the password as a string"
     if not is_unicode_text(value):
         return (f"Invalid '{field}': it contains a lone surrogate (\\ud800-\\udfff), which "
                 "is not a character; send the password as ordinary Unicode text")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import sqlite3
@@ -14,6 +15,7 @@ from typing import Any, Literal
 import httpx
 import psycopg2
 import pyotp
+import pytest
 
 from tests.harness.accounts import CLIENT_V3, Reply
 from tests.harness.server import Homeserver
@@ -24,6 +26,34 @@ ADMIN_API = "/_synapse/client/hearth/v1/admin/login_security"
 MFA_PAGE = "/_synapse/client/hearth/mfa/"
 TOTP_TYPE = "org.hearth.login.totp"
 MFA_FIELD = "org.hearth.mfa"
+
+# Strings an attacker tries in a code field; none is six ASCII digits or a recovery code.
+MALFORMED_CODES = [
+    pytest.param("١٢٣٤٥٦", id="arabic-indic"),
+    pytest.param("۱۲۳۴۵۶", id="extended-arabic-indic"),
+    pytest.param("１２３４５６", id="full-width"),  # noqa: RUF001 - look-alikes
+    pytest.param("¹²³⁴⁵⁶", id="superscript"),
+    pytest.param("१२३४५६", id="devanagari"),
+    pytest.param("𝟏𝟐𝟑𝟒𝟓𝟔", id="mathematical-bold"),  # noqa: RUF001 - look-alikes
+    pytest.param("12345", id="five-digits"),
+    pytest.param("1234567", id="seven-digits"),
+    pytest.param("+12345", id="plus-sign"),
+    pytest.param("-12345", id="minus-sign"),
+    pytest.param("12345\x00", id="nul"),
+    pytest.param("12345\ud800", id="lone-surrogate"),
+    pytest.param("", id="empty"),
+    pytest.param("1" * 100_000, id="huge"),
+    pytest.param("12\u200b3456", id="zero-width-space"),
+]
+# JSON values of other types where a code goes.
+NON_STRING_CODES = [
+    pytest.param(123456, id="number"),
+    pytest.param(1.5, id="fraction"),
+    pytest.param(None, id="null"),
+    pytest.param(True, id="boolean"),
+    pytest.param(["123456"], id="list"),
+    pytest.param({"code": "123456"}, id="object"),
+]
 
 
 async def request(
@@ -46,6 +76,24 @@ async def request(
     except ValueError:
         data = {}
     return Reply(response.status_code, data if isinstance(data, dict) else {"value": data})
+
+
+def as_json(body: dict[str, Any]) -> bytes:
+    """The body with non-ASCII escaped, so lone surrogates reach the server as \\udXXX."""
+    return json.dumps(body).encode("ascii")
+
+
+async def raw_login(server: Homeserver, login_type: str, user: str, password: object,
+                    **fields: object) -> Reply:
+    """POST /login with any JSON values (surrogates, wrong types) where the fields go."""
+    body = {"type": login_type, "identifier": identifier(user), "password": password, **fields}
+    return await request(server, "POST", LOGIN, raw=as_json(body))
+
+
+def assert_matrix_error(reply: Reply, status: int, errcode: str) -> None:
+    """A Matrix error: this status and errcode, and a message for a person."""
+    assert (reply.status, reply.errcode) == (status, errcode), reply
+    assert isinstance(reply.body.get("error"), str) and reply.body["error"]
 
 
 def identifier(user: str) -> dict[str, Any]:
@@ -110,6 +158,15 @@ async def enrol(server: Homeserver, token: str, password: str) -> tuple[Authenti
     return app, codes
 
 
+async def begin_and_confirm(server: Homeserver, token: str, code: object,
+                            password: object) -> Reply:
+    """Start TOTP set-up through the API, then confirm it with these (any JSON) values."""
+    begun = await request(server, "POST", f"{MFA_API}/totp/begin", {}, token=token)
+    assert begun.status == 200, begun
+    return await request(server, "POST", f"{MFA_API}/totp/confirm", token=token,
+                         raw=as_json({"code": code, "password": password}))
+
+
 def unique_address(prefix: str = "198.51.100") -> str:
     return f"{prefix}.{secrets.randbelow(250) + 2}"
 
@@ -127,6 +184,12 @@ def metric(text: str, name: str, **labels: str) -> float:
 async def metrics(server: Homeserver) -> str:
     async with httpx.AsyncClient(timeout=10.0) as http:
         return (await http.get(server.metrics_url)).text
+
+
+async def malformed_inputs(server: Homeserver, endpoint: str, reason: str) -> float:
+    """How many inputs the server has refused as malformed at ``endpoint`` for ``reason``."""
+    return metric(await metrics(server), "hearth_login_malformed_input_total",
+                  endpoint=endpoint, reason=reason)
 
 
 @contextmanager
@@ -157,6 +220,26 @@ def database_execute(server: Homeserver, sql: str, params: tuple[Any, ...]) -> i
     with database_cursor(server) as (cur, engine):
         cur.execute(sql.replace("?", "%s") if engine == "postgres" else sql, params)
         return int(cur.rowcount)
+
+
+async def page_sign_in(browser: httpx.AsyncClient, user: str, password: str,
+                       **post: Any) -> httpx.Response:
+    """Sign in on the enrolment page as a browser does: fetch the form, send it back."""
+    page = await browser.get(MFA_PAGE)
+    return await browser.post(MFA_PAGE, data={
+        "action": "sign_in", "csrf_token": page_field(page.text, "csrf_token"),
+        "user": user, "password": password}, **post)
+
+
+async def page_signed_in(browser: httpx.AsyncClient, user: str, password: str
+                         ) -> tuple[str, str]:
+    """Signed in on the page: the CSRF token and the enrolment ticket it shows."""
+    page = await browser.get(MFA_PAGE)
+    csrf = page_field(page.text, "csrf_token")
+    enrol = await browser.post(MFA_PAGE, data={"action": "sign_in", "csrf_token": csrf,
+                                               "user": user, "password": password})
+    assert enrol.status_code == 200, enrol.text
+    return csrf, page_field(enrol.text, "ticket")
 
 
 def page_field(html: str, name: str) -> str:

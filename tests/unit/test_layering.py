@@ -26,7 +26,7 @@ ROOTS = {
 PARTS = ("hearth.synapse_modules", "hearth.ai_bot", "hearth.media_repo")
 # Neutral ground, shared by the parts and the command line; they import only each other.
 NEUTRAL = ("hearth.configuration", "hearth.private_files", "hearth.synapse_admin",
-           "hearth.owned_tables")
+           "hearth.owned_tables", "hearth.text_checks")
 LINKS = {"synapse_modules", "ai_bot", "media_repo"}
 
 

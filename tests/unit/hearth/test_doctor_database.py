@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from hearth.doctor.database import check_database
 from hearth.settings import DatabaseSettings
 from tests.harness.ports import free_port
@@ -25,28 +27,22 @@ def test_sqlite_missing_file_is_a_warning(tmp_path: Path) -> None:
     assert f"no SQLite database at {tmp_path / 'homeserver.db'}" in finding.what
 
 
-def test_sqlite_readable_by_others_says_chmod(tmp_path: Path) -> None:
-    """A 0644 database in an open directory is flagged with the chmod that fixes it."""
+@pytest.mark.parametrize("directory_mode", [
+    pytest.param(0o755, id="open-directory"),
+    # `hearth run` keeps the files 0600 itself, so a private directory is no excuse.
+    pytest.param(0o700, id="private-directory"),
+])
+def test_sqlite_readable_by_others_says_chmod(tmp_path: Path, directory_mode: int) -> None:
+    """A 0644 database is flagged with the chmod that fixes it, whatever its directory."""
     database = tmp_path / "homeserver.db"
     database.write_bytes(b"")
     os.chmod(database, 0o644)
-    os.chmod(tmp_path, 0o755)
+    os.chmod(tmp_path, directory_mode)
     finding = check_database(DatabaseSettings(), tmp_path)
     assert finding.level == "warning"
     assert finding.fix == f"chmod 600 {database}"
     os.chmod(database, 0o600)
     assert check_database(DatabaseSettings(), tmp_path).level == "ok"
-
-
-def test_sqlite_open_file_in_private_directory_flagged(tmp_path: Path) -> None:
-    """0644 is flagged even in a 0700 directory: `hearth run` keeps the files 0600 itself."""
-    database = tmp_path / "homeserver.db"
-    database.write_bytes(b"")
-    os.chmod(database, 0o644)
-    os.chmod(tmp_path, 0o700)
-    finding = check_database(DatabaseSettings(), tmp_path)
-    assert finding.level == "warning"
-    assert finding.fix == f"chmod 600 {database}"
 
 
 def test_sqlite_wal_and_shm_open_flagged(tmp_path: Path) -> None:

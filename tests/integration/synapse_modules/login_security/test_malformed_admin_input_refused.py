@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.harness.clients import ClientFactory
-from tests.harness.logins import ADMIN_API, metric, metrics, request
+from tests.harness.logins import ADMIN_API, malformed_inputs, request
 
 
 @pytest.mark.parametrize("raw_user", [
@@ -44,12 +44,10 @@ async def test_malformed_address_to_unlock_gets_400(clients: ClientFactory,
     """Unlocking something that is neither an address nor an IPv6 /64: 400, counted."""
     server = clients.server
     admin = await clients.user("admaddr", admin=True)
-    before = metric(await metrics(server), "hearth_login_malformed_input_total",
-                    endpoint="api", reason="address")
+    before = await malformed_inputs(server, "api", "address")
     reply = await request(server, "POST",
                           f"{ADMIN_API}/addresses/{quote(address, safe='')}/unlock", {},
                           token=admin.client.api.token)
     assert (reply.status, reply.errcode) == (400, "M_INVALID_PARAM"), reply
     assert "IPv6 /64" in reply.body["error"]
-    assert metric(await metrics(server), "hearth_login_malformed_input_total",
-                  endpoint="api", reason="address") == before + 1
+    assert await malformed_inputs(server, "api", "address") == before + 1

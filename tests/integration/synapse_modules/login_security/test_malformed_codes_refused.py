@@ -7,8 +7,6 @@ must not get free tries by writing codes oddly).
 
 from __future__ import annotations
 
-import json
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -17,48 +15,21 @@ import pytest
 from tests.harness.clients import ClientFactory, User
 from tests.harness.logins import (
     ADMIN_API,
-    LOGIN,
-    MFA_API,
+    MALFORMED_CODES,
     MFA_FIELD,
     MFA_PAGE,
+    NON_STRING_CODES,
     TOTP_TYPE,
+    begin_and_confirm,
     enrol,
-    identifier,
+    malformed_inputs,
     metric,
     metrics,
-    page_field,
+    page_signed_in,
+    raw_login,
     request,
 )
 from tests.harness.server import Homeserver
-
-# Strings an attacker tries in a code field; none is six ASCII digits or a recovery code.
-MALFORMED_CODES = [
-    pytest.param("١٢٣٤٥٦", id="arabic-indic"),
-    pytest.param("۱۲۳۴۵۶", id="extended-arabic-indic"),
-    pytest.param("１２３４５６", id="full-width"),
-    pytest.param("¹²³⁴⁵⁶", id="superscript"),
-    pytest.param("१२३४५६", id="devanagari"),
-    pytest.param("12345", id="five-digits"),
-    pytest.param("1234567", id="seven-digits"),
-    pytest.param("+12345", id="plus-sign"),
-    pytest.param("-12345", id="minus-sign"),
-    pytest.param("", id="empty"),
-    pytest.param("12345\x00", id="nul"),
-    pytest.param("12345\ud800", id="lone-surrogate"),
-    pytest.param("1" * 100_000, id="huge"),
-]
-NON_STRING_CODES = [
-    pytest.param(123456, id="number"),
-    pytest.param(None, id="null"),
-    pytest.param(True, id="boolean"),
-    pytest.param(["123456"], id="list"),
-    pytest.param({"code": "123456"}, id="object"),
-]
-
-
-def as_json(body: dict[str, Any]) -> bytes:
-    """The body with non-ASCII escaped, so lone surrogates reach the server as \\udXXX."""
-    return json.dumps(body).encode("ascii")
 
 
 async def failed_attempts(server: Homeserver, admin: User, user: User) -> int:
@@ -69,19 +40,23 @@ async def failed_attempts(server: Homeserver, admin: User, user: User) -> int:
     return count
 
 
+async def enrolled_and_watched(clients: ClientFactory, prefix: str) -> tuple[User, User]:
+    """An account with TOTP set up, and an admin who can read its failed attempts."""
+    user = await clients.user(prefix)
+    admin = await clients.user(prefix + "adm", admin=True)
+    await enrol(clients.server, user.client.api.token, user.password)
+    return user, admin
+
+
 @pytest.mark.parametrize("code", MALFORMED_CODES)
 async def test_malformed_code_with_the_totp_login_type_is_a_counted_failure(
     clients: ClientFactory, code: str
 ) -> None:
     """``org.hearth.login.totp`` with the right password: 403 invalid_code, counted."""
     server = clients.server
-    user = await clients.user("badcode")
-    admin = await clients.user("badcodeadm", admin=True)
-    await enrol(server, user.client.api.token, user.password)
+    user, admin = await enrolled_and_watched(clients, "badcode")
 
-    reply = await request(server, "POST", LOGIN, raw=as_json({
-        "type": TOTP_TYPE, "identifier": identifier(user.user_id), "password": user.password,
-        "code": code}))
+    reply = await raw_login(server, TOTP_TYPE, user.user_id, user.password, code=code)
     assert (reply.status, reply.errcode, reply.body.get(MFA_FIELD)) == (
         403, "M_FORBIDDEN", "invalid_code"), reply
     assert await failed_attempts(server, admin, user) == 1
@@ -93,14 +68,10 @@ async def test_non_string_code_with_the_totp_login_type_is_a_counted_failure(
 ) -> None:
     """A code that is not a JSON string: 400 M_INVALID_PARAM naming 'code', counted."""
     server = clients.server
-    user = await clients.user("typedcode")
-    admin = await clients.user("typedcodeadm", admin=True)
-    await enrol(server, user.client.api.token, user.password)
+    user, admin = await enrolled_and_watched(clients, "typedcode")
     before = metric(await metrics(server), "hearth_login_failures_total", reason="malformed")
 
-    reply = await request(server, "POST", LOGIN, raw=as_json({
-        "type": TOTP_TYPE, "identifier": identifier(user.user_id), "password": user.password,
-        "code": code}))
+    reply = await raw_login(server, TOTP_TYPE, user.user_id, user.password, code=code)
     assert (reply.status, reply.errcode) == (400, "M_INVALID_PARAM"), reply
     assert "'code'" in reply.body["error"]
     assert await failed_attempts(server, admin, user) == 1
@@ -115,13 +86,9 @@ async def test_malformed_code_after_the_password_is_a_counted_failure(
 ) -> None:
     """``m.login.password`` with password + malformed code: 403 M_FORBIDDEN, counted."""
     server = clients.server
-    user = await clients.user("suffix")
-    admin = await clients.user("suffixadm", admin=True)
-    await enrol(server, user.client.api.token, user.password)
+    user, admin = await enrolled_and_watched(clients, "suffix")
 
-    reply = await request(server, "POST", LOGIN, raw=as_json({
-        "type": "m.login.password", "identifier": identifier(user.user_id),
-        "password": user.password + code}))
+    reply = await raw_login(server, "m.login.password", user.user_id, user.password + code)
     assert (reply.status, reply.errcode) == (403, "M_FORBIDDEN"), reply
     assert await failed_attempts(server, admin, user) == 1
 
@@ -134,13 +101,9 @@ async def test_non_ascii_digit_codes_lock_the_account_like_wrong_codes(
     user = await clients.user("arabiclock")
     await enrol(server, user.client.api.token, user.password)
     for _ in range(5):
-        reply = await request(server, "POST", LOGIN, raw=as_json({
-            "type": TOTP_TYPE, "identifier": identifier(user.user_id),
-            "password": user.password, "code": "١٢٣٤٥٦"}))
+        reply = await raw_login(server, TOTP_TYPE, user.user_id, user.password, code="١٢٣٤٥٦")
         assert reply.status == 403, reply
-    locked = await request(server, "POST", LOGIN, raw=as_json({
-        "type": TOTP_TYPE, "identifier": identifier(user.user_id), "password": user.password,
-        "code": "٠٠٠٠٠٠"}))
+    locked = await raw_login(server, TOTP_TYPE, user.user_id, user.password, code="٠٠٠٠٠٠")
     assert (locked.status, locked.errcode) == (403, "M_USER_LOCKED"), locked
 
 
@@ -151,18 +114,12 @@ async def test_malformed_code_at_the_api_confirm_is_400(
     """POST .../mfa/totp/confirm: 400 M_INVALID_PARAM naming 'code'."""
     server = clients.server
     user = await clients.user("apicode")
-    token = user.client.api.token
-    begun = await request(server, "POST", f"{MFA_API}/totp/begin", {}, token=token)
-    assert begun.status == 200, begun
-    before = metric(await metrics(server), "hearth_login_malformed_input_total",
-                    endpoint="api", reason="code")
+    before = await malformed_inputs(server, "api", "code")
 
-    reply = await request(server, "POST", f"{MFA_API}/totp/confirm", token=token,
-                          raw=as_json({"code": code, "password": user.password}))
+    reply = await begin_and_confirm(server, user.client.api.token, code, user.password)
     assert (reply.status, reply.errcode) == (400, "M_INVALID_PARAM"), reply
     assert "'code'" in reply.body["error"]
-    assert metric(await metrics(server), "hearth_login_malformed_input_total",
-                  endpoint="api", reason="code") == before + 1
+    assert await malformed_inputs(server, "api", "code") == before + 1
 
 
 @pytest.mark.parametrize("code", [p for p in MALFORMED_CODES if p.id != "lone-surrogate"])
@@ -173,14 +130,9 @@ async def test_malformed_code_on_the_enrolment_page_is_a_400_page(
     server = clients.server
     user = await clients.user("pagecode")
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30.0) as browser:
-        page = await browser.get(MFA_PAGE)
-        csrf = page_field(page.text, "csrf_token")
-        signed_in = await browser.post(MFA_PAGE, data={
-            "action": "sign_in", "csrf_token": csrf, "user": user.localpart,
-            "password": user.password})
-        assert signed_in.status_code == 200, signed_in.text
+        csrf, ticket = await page_signed_in(browser, user.localpart, user.password)
         reply = await browser.post(MFA_PAGE, data={
             "action": "confirm", "csrf_token": csrf, "user": user.user_id,
-            "ticket": page_field(signed_in.text, "ticket"), "code": code})
+            "ticket": ticket, "code": code})
     assert reply.status_code == 400, reply.text
     assert "6 digits" in reply.text

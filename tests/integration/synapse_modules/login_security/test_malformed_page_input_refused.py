@@ -12,8 +12,14 @@ from urllib.parse import quote_from_bytes
 import httpx
 import pytest
 
-from tests.harness.clients import ClientFactory, User
-from tests.harness.logins import MFA_PAGE, metric, metrics, page_field
+from tests.harness.clients import ClientFactory
+from tests.harness.logins import (
+    MFA_PAGE,
+    malformed_inputs,
+    page_field,
+    page_sign_in,
+    page_signed_in,
+)
 
 NOW = str(int(time.time()))  # a fresh issue time, so the check reaches the MAC comparison
 ARABIC_NOW = NOW.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
@@ -36,17 +42,6 @@ TICKETS = [
 ]
 
 
-async def signed_in(browser: httpx.AsyncClient, user: User) -> tuple[str, str]:
-    """Sign in on the page: the CSRF token and the enrolment ticket it shows."""
-    page = await browser.get(MFA_PAGE)
-    csrf = page_field(page.text, "csrf_token")
-    enrol = await browser.post(MFA_PAGE, data={"action": "sign_in", "csrf_token": csrf,
-                                               "user": user.localpart,
-                                               "password": user.password})
-    assert enrol.status_code == 200, enrol.text
-    return csrf, page_field(enrol.text, "ticket")
-
-
 def assert_clear_refusal(reply: httpx.Response, status: int) -> None:
     assert reply.status_code == status, (reply.status_code, reply.text[:500])
     assert reply.headers["content-type"].startswith("text/html")
@@ -59,8 +54,7 @@ async def test_malformed_csrf_token_gets_the_expired_form_page(
 ) -> None:
     """Sign-in with a malformed CSRF token: 403 'This form has expired', counted."""
     user = await clients.user("pagecsrf")
-    before = metric(await metrics(clients.server), "hearth_login_malformed_input_total",
-                    endpoint="page", reason="csrf_token")
+    before = await malformed_inputs(clients.server, "page", "csrf_token")
     async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as browser:
         await browser.get(MFA_PAGE)
         reply = await browser.post(MFA_PAGE, data={
@@ -68,8 +62,7 @@ async def test_malformed_csrf_token_gets_the_expired_form_page(
             "password": user.password})
     assert_clear_refusal(reply, 403)
     assert "expired" in reply.text
-    assert metric(await metrics(clients.server), "hearth_login_malformed_input_total",
-                  endpoint="page", reason="csrf_token") == before + 1
+    assert await malformed_inputs(clients.server, "page", "csrf_token") == before + 1
 
 
 @pytest.mark.parametrize("ticket", TICKETS)
@@ -79,7 +72,7 @@ async def test_malformed_ticket_gets_the_setup_expired_page(
     """Confirm with a malformed ticket: 403 'This setup has expired'."""
     user = await clients.user("pageticket")
     async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as browser:
-        csrf, _ = await signed_in(browser, user)
+        csrf, _ = await page_signed_in(browser, user.localpart, user.password)
         reply = await browser.post(MFA_PAGE, data={
             "action": "confirm", "csrf_token": csrf, "user": user.user_id, "ticket": ticket,
             "code": "123456"})
@@ -87,43 +80,28 @@ async def test_malformed_ticket_gets_the_setup_expired_page(
     assert "expired" in reply.text
 
 
-@pytest.mark.parametrize("cookie", [p for p in MALFORMED_TOKENS if p.id not in ("huge", "nul")] + [
+@pytest.mark.parametrize("cookie", [
+    *[p for p in MALFORMED_TOKENS if p.id not in ("huge", "nul")],
     pytest.param("x" * 8000, id="huge"),
     pytest.param("a;b", id="semicolon"),
     pytest.param("\"quoted\"", id="quoted"),
+    pytest.param(b"\xc3\xa9\xff\xfe", id="cookie-non-utf8-bytes"),
+    pytest.param("é".encode() * 43, id="cookie-utf8-non-ascii"),
 ])
 async def test_malformed_session_cookie_gets_the_expired_form_page(
-    clients: ClientFactory, cookie: str
+    clients: ClientFactory, cookie: str | bytes
 ) -> None:
-    """A session cookie the page never issued: 403 'This form has expired'."""
+    """A session cookie the page never issued, even raw non-ASCII bytes: 403, not a crash."""
     user = await clients.user("pagecookie")
     async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as browser:
         page = await browser.get(MFA_PAGE)
         csrf = page_field(page.text, "csrf_token")
+    value = cookie if isinstance(cookie, bytes) else cookie.encode()
     async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as other:
         reply = await other.post(MFA_PAGE, data={
             "action": "sign_in", "csrf_token": csrf, "user": user.localpart,
             "password": user.password},
-            headers=[(b"Cookie", f"hearth_mfa_session={cookie}".encode())])
-    assert_clear_refusal(reply, 403)
-
-
-@pytest.mark.parametrize("raw_header", [
-    pytest.param(b"hearth_mfa_session=\xc3\xa9\xff\xfe", id="cookie-non-utf8-bytes"),
-    pytest.param(b"hearth_mfa_session=" + "é".encode() * 43, id="cookie-utf8-non-ascii"),
-])
-async def test_non_ascii_cookie_bytes_get_the_expired_form_page(
-    clients: ClientFactory, raw_header: bytes
-) -> None:
-    """Raw non-ASCII bytes in the Cookie header: 403, not a crash."""
-    user = await clients.user("pagebytes")
-    async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as browser:
-        page = await browser.get(MFA_PAGE)
-        csrf = page_field(page.text, "csrf_token")
-    async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as other:
-        reply = await other.post(MFA_PAGE, data={
-            "action": "sign_in", "csrf_token": csrf, "user": user.localpart,
-            "password": user.password}, headers=[(b"Cookie", raw_header)])
+            headers=[(b"Cookie", b"hearth_mfa_session=" + value)])
     assert_clear_refusal(reply, 403)
 
 
@@ -139,11 +117,8 @@ async def test_foreign_or_malformed_origin_gets_the_expired_form_page(
     """An Origin that is not ours, however it is written: 403."""
     user = await clients.user("pageorigin")
     async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as browser:
-        page = await browser.get(MFA_PAGE)
-        reply = await browser.post(MFA_PAGE, data={
-            "action": "sign_in", "csrf_token": page_field(page.text, "csrf_token"),
-            "user": user.localpart, "password": user.password},
-            headers=[(b"Origin", origin)])
+        reply = await page_sign_in(browser, user.localpart, user.password,
+                                   headers=[(b"Origin", origin)])
     assert_clear_refusal(reply, 403)
 
 
@@ -154,7 +129,7 @@ async def test_form_field_that_is_not_utf8_gets_a_400_page(
     """Percent-encoded bytes that are not UTF-8 in any field: 400 'could not be read'."""
     user = await clients.user("pageutf")
     async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as browser:
-        csrf, ticket = await signed_in(browser, user)
+        csrf, ticket = await page_signed_in(browser, user.localpart, user.password)
         form = {"action": "confirm", "csrf_token": csrf, "user": user.user_id,
                 "ticket": ticket, "code": "123456", "password": user.password}
         encoded = {k: quote_from_bytes(v.encode()) for k, v in form.items()}
@@ -177,10 +152,7 @@ async def test_unusable_user_name_on_the_page_gets_a_400_page(
 ) -> None:
     """Sign-in with a user name no account can have: 400 naming the field, both databases."""
     async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as browser:
-        page = await browser.get(MFA_PAGE)
-        reply = await browser.post(MFA_PAGE, data={
-            "action": "sign_in", "csrf_token": page_field(page.text, "csrf_token"),
-            "user": user_name, "password": "whatever-it-is-1"})
+        reply = await page_sign_in(browser, user_name, "whatever-it-is-1")
     assert_clear_refusal(reply, 400)
     assert "user name" in reply.text
 

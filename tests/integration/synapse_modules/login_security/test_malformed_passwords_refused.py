@@ -6,7 +6,6 @@ Matrix error with the right status, never a 500.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -15,12 +14,13 @@ import pytest
 from tests.harness.accounts import CLIENT_V3, start_uia
 from tests.harness.clients import ClientFactory
 from tests.harness.logins import (
-    LOGIN,
-    MFA_API,
-    MFA_PAGE,
     TOTP_TYPE,
+    as_json,
+    assert_matrix_error,
+    begin_and_confirm,
     identifier,
-    page_field,
+    page_sign_in,
+    raw_login,
     request,
 )
 
@@ -45,54 +45,33 @@ WRONG_TEXT = [
 ]
 
 
-def as_json(body: dict[str, Any]) -> bytes:
-    """The body with non-ASCII escaped, so lone surrogates reach the server as \\udXXX."""
-    return json.dumps(body).encode("ascii")
+def answered(passwords: list[Any], status: int, errcode: str, names_field: bool) -> list[Any]:
+    """Cases for a table: each password with the answer it gets and whether it names the field."""
+    return [pytest.param(p.values[0], status, errcode, names_field, id=p.id) for p in passwords]
 
 
-def assert_matrix_error(reply: Any, status: int, errcode: str) -> None:
-    assert (reply.status, reply.errcode) == (status, errcode), reply
-    assert isinstance(reply.body.get("error"), str) and reply.body["error"]
-
-
-@pytest.mark.parametrize("login_type", ["m.login.password", TOTP_TYPE])
-@pytest.mark.parametrize("password", UNCHECKABLE)
-async def test_uncheckable_password_at_login_is_400(
-    clients: ClientFactory, password: str, login_type: str
-) -> None:
-    """A lone surrogate: 400 M_INVALID_PARAM naming 'password', for a real account."""
-    user = await clients.user("surrogate")
-    reply = await request(clients.server, "POST", LOGIN, raw=as_json({
-        "type": login_type, "identifier": identifier(user.user_id), "password": password,
-        "code": "123456"}))
-    assert_matrix_error(reply, 400, "M_INVALID_PARAM")
-    assert "'password'" in reply.body["error"]
+REFUSED = ("password", "status", "errcode", "names_field")
+# What /login answers to each kind of password.
+AT_LOGIN = [*answered(UNCHECKABLE, 400, "M_INVALID_PARAM", True),
+            *answered(NON_STRING, 400, "M_INVALID_PARAM", False),
+            *answered(WRONG_TEXT, 403, "M_FORBIDDEN", False)]
+# What the API's confirm answers (the empty password is not tried there).
+AT_API_CONFIRM = [*answered(UNCHECKABLE + NON_STRING, 400, "M_INVALID_PARAM", True),
+                  *answered(WRONG_TEXT[:2], 403, "M_FORBIDDEN", False)]
 
 
 @pytest.mark.parametrize("login_type", ["m.login.password", TOTP_TYPE])
-@pytest.mark.parametrize("password", NON_STRING)
-async def test_non_string_password_at_login_is_400(
-    clients: ClientFactory, password: object, login_type: str
+@pytest.mark.parametrize(REFUSED, AT_LOGIN)
+async def test_odd_password_at_login_is_refused(
+    clients: ClientFactory, login_type: str, password: object, status: int, errcode: str,
+    names_field: bool,
 ) -> None:
-    """A password that is not a JSON string: 400 M_INVALID_PARAM."""
-    user = await clients.user("typedpw")
-    reply = await request(clients.server, "POST", LOGIN, raw=as_json({
-        "type": login_type, "identifier": identifier(user.user_id), "password": password,
-        "code": "123456"}))
-    assert_matrix_error(reply, 400, "M_INVALID_PARAM")
-
-
-@pytest.mark.parametrize("login_type", ["m.login.password", TOTP_TYPE])
-@pytest.mark.parametrize("password", WRONG_TEXT)
-async def test_nul_or_huge_password_at_login_is_a_wrong_password(
-    clients: ClientFactory, password: str, login_type: str
-) -> None:
-    """NUL, 200 000 characters, empty: 403 M_FORBIDDEN like any wrong password."""
+    """Uncheckable or mistyped: 400 M_INVALID_PARAM; NUL, huge, empty: 403 like any wrong one."""
     user = await clients.user("oddpw")
-    reply = await request(clients.server, "POST", LOGIN, raw=as_json({
-        "type": login_type, "identifier": identifier(user.user_id), "password": password,
-        "code": "123456"}))
-    assert_matrix_error(reply, 403, "M_FORBIDDEN")
+    reply = await raw_login(clients.server, login_type, user.user_id, password, code="123456")
+    assert_matrix_error(reply, status, errcode)
+    if names_field:
+        assert "'password'" in reply.body["error"]
 
 
 @pytest.mark.parametrize("password", UNCHECKABLE + NON_STRING + WRONG_TEXT)
@@ -116,32 +95,16 @@ async def test_odd_password_in_user_interactive_auth_is_refused(
     assert device in [d["device_id"] for d in devices.body["devices"]], devices
 
 
-@pytest.mark.parametrize("password", UNCHECKABLE + NON_STRING)
-async def test_uncheckable_password_at_the_api_confirm_is_400(
-    clients: ClientFactory, password: object
+@pytest.mark.parametrize(REFUSED, AT_API_CONFIRM)
+async def test_odd_password_at_the_api_confirm_is_refused(
+    clients: ClientFactory, password: object, status: int, errcode: str, names_field: bool
 ) -> None:
-    """POST .../mfa/totp/confirm: 400 M_INVALID_PARAM naming 'password'."""
+    """POST .../mfa/totp/confirm: 400 naming 'password', or 403 for NUL or huge (wrong)."""
     user = await clients.user("apipw")
-    token = user.client.api.token
-    begun = await request(clients.server, "POST", f"{MFA_API}/totp/begin", {}, token=token)
-    assert begun.status == 200, begun
-    reply = await request(clients.server, "POST", f"{MFA_API}/totp/confirm", token=token,
-                          raw=as_json({"code": "123456", "password": password}))
-    assert_matrix_error(reply, 400, "M_INVALID_PARAM")
-    assert "'password'" in reply.body["error"]
-
-
-@pytest.mark.parametrize("password", WRONG_TEXT[:2])
-async def test_nul_or_huge_password_at_the_api_confirm_is_a_wrong_password(
-    clients: ClientFactory, password: str
-) -> None:
-    """NUL or 200 000 characters: 403 M_FORBIDDEN, the password is wrong."""
-    user = await clients.user("apipw2")
-    token = user.client.api.token
-    await request(clients.server, "POST", f"{MFA_API}/totp/begin", {}, token=token)
-    reply = await request(clients.server, "POST", f"{MFA_API}/totp/confirm", token=token,
-                          raw=as_json({"code": "123456", "password": password}))
-    assert_matrix_error(reply, 403, "M_FORBIDDEN")
+    reply = await begin_and_confirm(clients.server, user.client.api.token, "123456", password)
+    assert_matrix_error(reply, status, errcode)
+    if names_field:
+        assert "'password'" in reply.body["error"]
 
 
 @pytest.mark.parametrize("password", [p for p in WRONG_TEXT if p.id != "empty"])
@@ -151,9 +114,6 @@ async def test_nul_or_huge_password_on_the_page_is_a_wrong_password(
     """The page's sign-in: 403 'Wrong user name or password'."""
     user = await clients.user("pagepw")
     async with httpx.AsyncClient(base_url=clients.server.base_url, timeout=30.0) as browser:
-        page = await browser.get(MFA_PAGE)
-        reply = await browser.post(MFA_PAGE, data={
-            "action": "sign_in", "csrf_token": page_field(page.text, "csrf_token"),
-            "user": user.localpart, "password": password})
+        reply = await page_sign_in(browser, user.localpart, password)
     assert reply.status_code == 403, reply.text[:300]
     assert "Wrong user name or password" in reply.text

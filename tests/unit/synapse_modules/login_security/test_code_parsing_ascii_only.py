@@ -7,28 +7,9 @@ import pytest
 
 from hearth.synapse_modules.login_security import totp
 from hearth.synapse_modules.login_security.password_suffix import suffix_guesses
+from tests.harness.logins import MALFORMED_CODES, NON_STRING_CODES
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-# Shapes an attacker tries in a code field; none of them is a 6-digit ASCII code.
-MALFORMED_CODES = [
-    pytest.param("١٢٣٤٥٦", id="arabic-indic"),
-    pytest.param("۱۲۳۴۵۶", id="extended-arabic-indic"),
-    pytest.param("１２３４５６", id="full-width"),
-    pytest.param("¹²³⁴⁵⁶", id="superscript"),
-    pytest.param("१२३४५६", id="devanagari"),
-    pytest.param("𝟏𝟐𝟑𝟒𝟓𝟔", id="mathematical-bold"),
-    pytest.param("12345", id="five-digits"),
-    pytest.param("1234567", id="seven-digits"),
-    pytest.param("+12345", id="plus-sign"),
-    pytest.param("-12345", id="minus-sign"),
-    pytest.param("12345\x00", id="nul"),
-    pytest.param("12345\ud800", id="lone-surrogate"),
-    pytest.param("", id="empty"),
-    pytest.param("1" * 100_000, id="huge"),
-    pytest.param("12\u200b3456", id="zero-width-space"),
-]
-
 
 @pytest.mark.parametrize("code", MALFORMED_CODES)
 def test_malformed_code_is_not_a_totp_code(code: str) -> None:
@@ -54,7 +35,7 @@ def test_non_ascii_recovery_code_is_refused(code: str) -> None:
     assert totp.normalize_recovery_code(code) is None
 
 
-@pytest.mark.parametrize("value", [123456, 1.5, None, True, ["123456"], {"code": "1"}])
+@pytest.mark.parametrize("value", NON_STRING_CODES)
 def test_non_string_code_is_refused(value: object) -> None:
     """A JSON number, null, list or object is no code of either kind."""
     assert totp.normalize_code(value) is None
