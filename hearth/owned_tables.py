@@ -16,9 +16,9 @@ to one row at the next migration, so no deployed schema runs a migration twice.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 Migrations = tuple[tuple[int, tuple[str, ...]], ...]
 
@@ -85,3 +85,32 @@ def migrate_txn(txn: Cursor, schema: Schema, *, concurrent_postgres: bool = Fals
                     (number,))
         current = number
     return before
+
+
+# --- The Synapse side: a module's store runs the migrator through ModuleApi.run_db_interaction
+# (which converts ``?`` placeholders for PostgreSQL), only where should_run_background_tasks()
+# is true, so no lock is needed. No Synapse import: the runner is a protocol.
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    """``ModuleApi.run_db_interaction``: run ``func(txn, *args)`` in a transaction."""
+
+    def __call__(self, desc: str, func: Callable[..., T], *args: Any) -> Awaitable[T]: ...
+
+
+class ModuleTables:
+    """Async access to one module's tables; ``prefix`` names its transactions in Synapse's logs."""
+
+    def __init__(self, run: Runner, schema: Schema, prefix: str) -> None:
+        self._run = run
+        self._schema = schema
+        self._prefix = prefix
+
+    async def migrate(self) -> int:
+        """Bring the schema to its latest version; returns the version it was at before."""
+        return await self._run(f"{self._prefix}_migrate", migrate_txn, self._schema)
+
+    async def schema_version(self) -> int:
+        return await self._run(f"{self._prefix}_schema_version", schema_version_txn,
+                               self._schema)

@@ -19,13 +19,13 @@ from typing import Any
 from synapse.api.errors import Codes, NotFoundError, SynapseError
 from synapse.module_api import ModuleApi
 
+from hearth.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 from hearth.synapse_modules.access_policy import admin_input
 from hearth.synapse_modules.access_policy.admin_input import REASON_BODY, REASON_QUERY, InputError
 from hearth.synapse_modules.access_policy.metrics import INVALID_REQUESTS, ROLE_CHANGES
 from hearth.synapse_modules.access_policy.policy import Policy
 from hearth.synapse_modules.access_policy.resolver import RoleResolver
 from hearth.synapse_modules.access_policy.store import SOURCE_ADMIN, Assignment, PolicyStore
-from hearth.synapse_modules.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 
 PREFIX = "/_synapse/client/hearth/v1/admin/roles"
 DEFAULT_LIMIT = 100

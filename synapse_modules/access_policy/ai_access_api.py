@@ -20,9 +20,9 @@ from prometheus_client import Counter
 from synapse.api.errors import Codes, NotFoundError, SynapseError
 from synapse.module_api import ModuleApi
 
+from hearth.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 from hearth.synapse_modules.access_policy.admin_input import InputError, local_user_id
 from hearth.synapse_modules.access_policy.policy import Role
-from hearth.synapse_modules.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 
 logger = logging.getLogger(__name__)
 

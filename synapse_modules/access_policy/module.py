@@ -30,6 +30,9 @@ from synapse.module_api import NOT_SPAM, ModuleApi, Requester
 from synapse.types import JsonDict
 
 from hearth.configuration.types import user_id as check_user_id
+from hearth.synapse_compat import check_supported
+from hearth.synapse_compat.context import make_deferred_yieldable
+from hearth.synapse_compat.ratelimit_override import override_reader
 from hearth.synapse_modules.access_policy import decisions, runtime
 from hearth.synapse_modules.access_policy.admin_api import PREFIX, RolesAdminResource
 from hearth.synapse_modules.access_policy.admin_input import REASON_USER_ID
@@ -57,9 +60,6 @@ from hearth.synapse_modules.access_policy.store import (
     Assignment,
     PolicyStore,
 )
-from hearth.synapse_modules.synapse_compat import check_supported
-from hearth.synapse_modules.synapse_compat.context import make_deferred_yieldable
-from hearth.synapse_modules.synapse_compat.ratelimit_override import override_reader
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hearth.owned_tables import Cursor, Schema
-from hearth.synapse_modules.owned_tables import ModuleTables, Runner
-from hearth.synapse_modules.synapse_compat.tables import count_users_by_role_txn, media_bytes_txn
+from hearth.owned_tables import Cursor, ModuleTables, Runner, Schema
+from hearth.synapse_compat.tables import count_users_by_role_txn, media_bytes_txn
 
 VERSION_COUNTER = "assignments_version"
 

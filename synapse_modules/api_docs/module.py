@@ -13,10 +13,10 @@ from typing import Any
 from synapse.api.errors import NotFoundError
 from synapse.module_api import ModuleApi
 
+from hearth.synapse_compat import check_supported
+from hearth.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 from hearth.synapse_modules.api_docs.config import ApiDocsConfig
 from hearth.synapse_modules.api_docs.document import OPENAPI_PATH, Json, build_document
-from hearth.synapse_modules.synapse_compat import check_supported
-from hearth.synapse_modules.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 
 logger = logging.getLogger(__name__)
 

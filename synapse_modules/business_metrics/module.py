@@ -10,6 +10,12 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from hearth.owned_tables import Cursor
+from hearth.synapse_compat import check_supported
+from hearth.synapse_compat.tables import (
+    active_users_since_txn,
+    events_sent_after_txn,
+    last_stream_ordering_txn,
+)
 from hearth.synapse_modules.business_metrics.classify import message_kind
 from hearth.synapse_modules.business_metrics.config import BusinessMetricsConfig
 from hearth.synapse_modules.business_metrics.metrics import (
@@ -17,12 +23,6 @@ from hearth.synapse_modules.business_metrics.metrics import (
     MESSAGES,
     REGISTRATIONS,
     ROOMS_CREATED,
-)
-from hearth.synapse_modules.synapse_compat import check_supported
-from hearth.synapse_modules.synapse_compat.tables import (
-    active_users_since_txn,
-    events_sent_after_txn,
-    last_stream_ordering_txn,
 )
 
 logger = logging.getLogger(__name__)

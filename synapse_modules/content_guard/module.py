@@ -37,6 +37,7 @@ from synapse.module_api import ModuleApi, Requester
 from synapse.types import JsonDict, StateMap
 from twisted.internet.defer import CancelledError
 
+from hearth.synapse_compat import check_supported
 from hearth.synapse_modules.content_guard.config import ContentGuardConfig
 from hearth.synapse_modules.content_guard.html_fields import find_html_fields
 from hearth.synapse_modules.content_guard.message_verdict import Rewrite, Verdict, check_content
@@ -48,7 +49,6 @@ from hearth.synapse_modules.content_guard.metrics import (
 )
 from hearth.synapse_modules.content_guard.room_creation import check_room_config
 from hearth.synapse_modules.content_guard.validate import Problem
-from hearth.synapse_modules.synapse_compat import check_supported
 
 logger = logging.getLogger(__name__)
 

@@ -33,6 +33,7 @@ from urllib.parse import unquote
 from synapse.api.errors import Codes, NotFoundError, SynapseError
 from synapse.module_api import ModuleApi, parse_json_object_from_request
 
+from hearth.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 from hearth.synapse_modules.login_security import totp
 from hearth.synapse_modules.login_security.addresses import IPNetwork, unlock_key
 from hearth.synapse_modules.login_security.credentials import EnrolmentError, LoginGuard
@@ -40,7 +41,6 @@ from hearth.synapse_modules.login_security.decisions import Refusal
 from hearth.synapse_modules.login_security.gate import client_address
 from hearth.synapse_modules.login_security.inputs import password_problem, user_name_problem
 from hearth.synapse_modules.login_security.metrics import MALFORMED_INPUT
-from hearth.synapse_modules.synapse_compat.web import DirectServeJsonResource, SynapseRequest
 
 logger = logging.getLogger(__name__)
 

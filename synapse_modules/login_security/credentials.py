@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hearth.synapse_compat.password_hash import check_password
 from hearth.synapse_modules.login_security import totp
 from hearth.synapse_modules.login_security.addresses import address_key, in_networks
 from hearth.synapse_modules.login_security.config import LoginSecurityConfig
@@ -49,7 +50,6 @@ from hearth.synapse_modules.login_security.store import (
     TotpRow,
     pair_subject,
 )
-from hearth.synapse_modules.synapse_compat.password_hash import check_password
 
 logger = logging.getLogger(__name__)
 

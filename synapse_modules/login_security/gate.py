@@ -22,6 +22,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from hearth.synapse_compat.routes import login_path
+from hearth.synapse_compat.web import Resource, UnrecognizedRequestResource
 from hearth.synapse_modules.login_security.addresses import IPNetwork, resolve_client_address
 from hearth.synapse_modules.login_security.request_notes import RequestNote, RequestNotes, Route
 from hearth.synapse_modules.login_security.request_screen import (
@@ -30,8 +32,6 @@ from hearth.synapse_modules.login_security.request_screen import (
     screen,
     screened,
 )
-from hearth.synapse_modules.synapse_compat.routes import login_path
-from hearth.synapse_modules.synapse_compat.web import Resource, UnrecognizedRequestResource
 
 logger = logging.getLogger(__name__)
 

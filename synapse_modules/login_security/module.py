@@ -40,6 +40,15 @@ from synapse.api.errors import Codes, SynapseError
 from synapse.module_api import NOT_SPAM, ModuleApi
 from synapse.types import JsonDict
 
+from hearth.synapse_compat import check_supported
+from hearth.synapse_compat.context import (
+    current_request_record,
+    current_requester,
+)
+from hearth.synapse_compat.multipart_refusal import (
+    answer_multipart_with_matrix_error,
+)
+from hearth.synapse_compat.password_hash import check_password
 from hearth.synapse_modules.login_security.api import (
     ADMIN_PREFIX,
     MFA_PREFIX,
@@ -57,15 +66,6 @@ from hearth.synapse_modules.login_security.page import PAGE_PATH, MfaPageResourc
 from hearth.synapse_modules.login_security.request_notes import RequestNote, RequestNotes, Route
 from hearth.synapse_modules.login_security.roles import RoleLookup
 from hearth.synapse_modules.login_security.store import LATEST, LoginStore
-from hearth.synapse_modules.synapse_compat import check_supported
-from hearth.synapse_modules.synapse_compat.context import (
-    current_request_record,
-    current_requester,
-)
-from hearth.synapse_modules.synapse_compat.multipart_refusal import (
-    answer_multipart_with_matrix_error,
-)
-from hearth.synapse_modules.synapse_compat.password_hash import check_password
 
 logger = logging.getLogger(__name__)
 

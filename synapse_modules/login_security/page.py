@@ -28,13 +28,13 @@ from typing import Any
 from markupsafe import Markup
 from synapse.module_api import ModuleApi
 
+from hearth.synapse_compat.web import DirectServeHtmlResource, SynapseRequest
 from hearth.synapse_modules.login_security import totp, web
 from hearth.synapse_modules.login_security.config import LoginSecurityConfig
 from hearth.synapse_modules.login_security.credentials import EnrolmentError, LoginGuard
 from hearth.synapse_modules.login_security.gate import client_address
 from hearth.synapse_modules.login_security.inputs import password_problem, user_name_problem
 from hearth.synapse_modules.login_security.metrics import MALFORMED_INPUT
-from hearth.synapse_modules.synapse_compat.web import DirectServeHtmlResource, SynapseRequest
 from hearth.synapse_modules.web_security import CSRF_FIELD, CsrfTokens
 
 logger = logging.getLogger(__name__)

@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hearth.owned_tables import Cursor, Schema
+from hearth.owned_tables import Cursor, ModuleTables, Runner, Schema
+from hearth.synapse_compat.tables import find_user_txn
 from hearth.synapse_modules.login_security.addresses import address_key
 from hearth.synapse_modules.login_security.lockout import Counter, LockoutRule, after_failure
-from hearth.synapse_modules.owned_tables import ModuleTables, Runner
-from hearth.synapse_modules.synapse_compat.tables import find_user_txn
 
 ACCOUNT = "account"  # failures over every address (the higher, account-wide limit)
 ADDRESS = "address"  # failures from an address over every account

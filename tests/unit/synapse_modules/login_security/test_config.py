@@ -13,8 +13,8 @@ import yaml
 from hearth.configuration.errors import ConfigError
 from hearth.render import PROFILES_DIR, project_modules, render
 from hearth.settings import SettingsError, load_settings
+from hearth.synapse_compat.password_hash import check_password
 from hearth.synapse_modules.login_security.config import LoginSecurityConfig
-from hearth.synapse_modules.synapse_compat.password_hash import check_password
 
 
 def _settings(*assignments: str, profile: str = "dev") -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import bcrypt
 import pytest
 
+from hearth.synapse_compat.password_hash import check_password
 from hearth.synapse_modules.login_security.inputs import password_problem, user_name_problem
-from hearth.synapse_modules.synapse_compat.password_hash import check_password
 
 HASH = bcrypt.hashpw(b"another-password-1", bcrypt.gensalt(4)).decode("ascii")
 

@@ -11,13 +11,13 @@ import pyotp
 import pytest
 
 from hearth.owned_tables import migrate_txn, schema_version_txn
+from hearth.synapse_compat.tables import find_user_txn
 from hearth.synapse_modules.login_security import store as s
 from hearth.synapse_modules.login_security.config import LoginSecurityConfig
 from hearth.synapse_modules.login_security.credentials import EnrolmentError, LoginGuard
 from hearth.synapse_modules.login_security.decisions import Outcome, Verdict
 from hearth.synapse_modules.login_security.lockout import LockoutRule
 from hearth.synapse_modules.login_security.roles import RoleLookup
-from hearth.synapse_modules.synapse_compat.tables import find_user_txn
 
 RULE = LockoutRule(limit=3, window_ms=60_000, lock_ms=30_000)
 

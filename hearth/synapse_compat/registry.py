@@ -18,7 +18,7 @@ class Internal:
     source: str  # the file of Synapse 1.163 it comes from
     what: str
     why: str
-    used_by: tuple[str, ...]
+    used_by: tuple[str, ...]  # files of ours, relative to the project directory
 
 
 INTERNALS: tuple[Internal, ...] = (
@@ -27,21 +27,25 @@ INTERNALS: tuple[Internal, ...] = (
         "DirectServeJsonResource: dispatches to async _async_render_<METHOD>(request), "
         "sends the returned (status, JSON) and turns a SynapseError into a Matrix error.",
         "Our JSON APIs answer like Synapse's own endpoints without re-implementing rendering.",
-        ("access_policy/admin_api.py", "login_security/api.py", "api_docs/module.py"),
+        ("synapse_modules/access_policy/admin_api.py",
+         "synapse_modules/login_security/api.py",
+         "synapse_modules/api_docs/module.py"),
     ),
     Internal(
         "direct_serve_html_resource", "synapse/http/server.py",
         "DirectServeHtmlResource: the same dispatch for HTML pages (respond_with_html).",
         "The TOTP enrolment page.",
-        ("login_security/page.py",),
+        ("synapse_modules/login_security/page.py",),
     ),
     Internal(
         "synapse_request", "synapse/http/site.py",
         "SynapseRequest: get_request_id(), request_id_header, path, method, args, content, "
         "client, requestHeaders, notifyFinish().",
         "Reading the client address and keying per-request notes by Synapse's request ID.",
-        ("login_security/gate.py", "login_security/api.py", "login_security/page.py",
-         "access_policy/admin_api.py", "api_docs/module.py"),
+        ("synapse_modules/login_security/gate.py",
+         "synapse_modules/login_security/api.py",
+         "synapse_modules/login_security/page.py"),
+         "synapse_modules/access_policy/admin_api.py", "synapse_modules/api_docs/module.py"),
     ),
     Internal(
         "resource_tree_takeover", "synapse/util/httpresourcetree.py",
@@ -50,21 +54,21 @@ INTERNALS: tuple[Internal, ...] = (
         "getChildWithDefault (Twisted's Resource tree walk).",
         "The client-address gate sees every POST /_matrix/client/*/login before Synapse; "
         "auth providers and the login spam check are not given the request.",
-        ("login_security/gate.py",),
+        ("synapse_modules/login_security/gate.py",),
     ),
     Internal(
         "logging_context_request", "synapse/logging/context.py",
         "current_context().request: the ContextRequest of the request being handled, whose "
         "request_id is the SynapseRequest's.",
         "Linking the password check and the login spam check of the same /login.",
-        ("login_security/module.py",),
+        ("synapse_modules/login_security/module.py",),
     ),
     Internal(
         "logging_context_requester", "synapse/http/site.py",
         "SynapseRequest.requester's setter copies the access token's user ID into "
         "logcontext.request.requester (a str) when Auth.get_user_by_req succeeds.",
         "UIA's password check accepts only the requester's own identity.",
-        ("login_security/module.py",),
+        ("synapse_modules/login_security/module.py",),
     ),
     Internal(
         "login_servlet_patterns", "synapse/rest/client/login.py",
@@ -72,13 +76,13 @@ INTERNALS: tuple[Internal, ...] = (
         "v1=True) JsonResource matches request.path against, for every client version.",
         "The gate guards exactly the paths Synapse routes to /login (api/v1, r0, v3, "
         "unstable).",
-        ("login_security/gate.py",),
+        ("synapse_modules/login_security/gate.py",),
     ),
     Internal(
         "make_deferred_yieldable", "synapse/logging/context.py",
         "Waits on a Twisted Deferred without losing Synapse's logging context.",
         "The Redis rate-limit buckets (txredisapi returns Deferreds).",
-        ("access_policy/module.py",),
+        ("synapse_modules/access_policy/module.py",),
     ),
     Internal(
         "password_hash", "synapse/handlers/auth.py",
@@ -86,26 +90,26 @@ INTERNALS: tuple[Internal, ...] = (
         "bytes, stored in users.password_hash.",
         "Checking a password (and password + appended code) in the auth checker, the JSON API "
         "and the enrolment page, so every check counts towards the lockout.",
-        ("login_security/credentials.py",),
+        ("synapse_modules/login_security/credentials.py",),
     ),
     Internal(
         "users_table", "synapse/storage/databases/main/registration.py",
         "users(name, password_hash, is_guest, deactivated); login looks names up "
         "case-insensitively (get_users_by_id_case_insensitive).",
         "Finding the canonical user and hash at login; counting users per role.",
-        ("login_security/store.py", "access_policy/store.py"),
+        ("synapse_modules/login_security/store.py", "synapse_modules/access_policy/store.py"),
     ),
     Internal(
         "local_media_repository_table", "synapse/storage/databases/main/media_repository.py",
         "local_media_repository(user_id, media_length, url_cache).",
         "A role's media quota counts the bytes a user has stored.",
-        ("access_policy/store.py",),
+        ("synapse_modules/access_policy/store.py",),
     ),
     Internal(
         "user_ips_table", "synapse/storage/databases/main/client_ips.py",
         "user_ips(user_id, last_seen): client activity, written as requests arrive.",
         "Active-user gauges (1, 7 and 30 days).",
-        ("business_metrics/module.py",),
+        ("synapse_modules/business_metrics/module.py",),
     ),
     Internal(
         "events_table", "synapse/storage/schema/main/full_schemas/72/full.sql.postgres",
@@ -113,7 +117,7 @@ INTERNALS: tuple[Internal, ...] = (
         "event_json(event_id, json): every persisted event, in stream order.",
         "Counting messages and rooms once, from the background process, without Synapse's "
         "on_new_event callback (which breaks the sending request's logging context).",
-        ("business_metrics/module.py",),
+        ("synapse_modules/business_metrics/module.py",),
     ),
     Internal(
         "ratelimit_override", "synapse/storage/databases/main/room.py",
@@ -122,7 +126,7 @@ INTERNALS: tuple[Internal, ...] = (
         "invalidate it on every process through _invalidate_cache_and_stream.",
         "Synapse's per-user override (admin API override_ratelimit) wins over the per-role "
         "limits, with no per-process copy of ours to go stale on a worker.",
-        ("access_policy/module.py", "synapse_compat/ratelimit_override.py"),
+        ("synapse_modules/access_policy/module.py", "hearth/synapse_compat/ratelimit_override.py"),
     ),
     Internal(
         "multipart_refusal", "synapse/http/site.py",
@@ -131,6 +135,6 @@ INTERNALS: tuple[Internal, ...] = (
         "sends a SynapseError as JSON and closes the connection.",
         "A multipart POST is answered with a Matrix error (errcode + error), never an empty "
         "answer or a dropped connection; no module hook runs before routing.",
-        ("login_security/module.py", "synapse_compat/multipart_refusal.py"),
+        ("synapse_modules/login_security/module.py", "hearth/synapse_compat/multipart_refusal.py"),
     ),
 )

@@ -5,8 +5,8 @@ The modules use Synapse's documented module API (``synapse.module_api``, ``synap
 the logging context's request record, the password hash format, Synapse's own tables — is
 imported from the submodules here and listed in :mod:`.registry` with the Synapse file it
 comes from and why we need it. Each entry has a contract test against the real thing
-(``tests/unit/synapse_modules/test_synapse_compat_*.py`` against the installed code,
-``tests/integration/synapse_modules/test_synapse_compat.py`` against a running server).
+(``tests/unit/hearth/synapse_compat/test_*.py`` against the installed code,
+``tests/integration/hearth/test_synapse_compat.py`` against a running server).
 
 Internals change without notice between Synapse releases, so every module calls
 :func:`check_supported` when Synapse loads it and refuses to start on a release series it was
@@ -39,6 +39,6 @@ def check_supported(module: str) -> None:
         series = ".".join(str(part) for part in SUPPORTED_SERIES)
         raise ConfigError(
             f"Hearth's {module} was tested with Synapse {series}.x; this is {version}. It "
-            "relies on Synapse internals (listed in hearth/synapse_modules/synapse_compat/"
+            "relies on Synapse internals (listed in hearth/synapse_compat/"
             f"registry.py): install Synapse {series}.x, or a Hearth release tested with "
             f"{version}.")

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from hearth.ai_bot.budget.db import Txn
-from hearth.synapse_modules.synapse_compat.password_hash import check_password
-from hearth.synapse_modules.synapse_compat.tables import (
+from hearth.synapse_compat.password_hash import check_password
+from hearth.synapse_compat.tables import (
     active_users_since_txn,
     count_users_by_role_txn,
     events_sent_after_txn,

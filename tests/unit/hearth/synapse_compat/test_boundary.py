@@ -11,17 +11,18 @@ import re
 from pathlib import Path
 
 from hearth.render import PROJECT_DIR
-from hearth.synapse_modules.synapse_compat.registry import INTERNALS
+from hearth.synapse_compat.registry import INTERNALS
 
-MODULES_DIR = PROJECT_DIR / "synapse_modules"
-COMPAT_DIR = MODULES_DIR / "synapse_compat"
+# The parts that run inside Synapse.
+PART_DIRS = (PROJECT_DIR / "synapse_modules", PROJECT_DIR / "media_repo")
+COMPAT_DIR = PROJECT_DIR / "hearth" / "synapse_compat"
 # Synapse's documented module API: what a module may import directly.
 PUBLIC = ("synapse.module_api", "synapse.api.errors", "synapse.types", "synapse.events")
 # Not Synapse, but only there to re-implement or reach into Synapse.
 ALSO_INTERNAL = ("bcrypt", "twisted.web")
 CONTRACT_TESTS = (
-    PROJECT_DIR / "tests" / "unit" / "synapse_modules" / "test_synapse_compat_contracts.py",
-    PROJECT_DIR / "tests" / "integration" / "synapse_modules" / "test_synapse_compat.py",
+    PROJECT_DIR / "tests" / "unit" / "hearth" / "synapse_compat" / "test_contracts.py",
+    PROJECT_DIR / "tests" / "integration" / "hearth" / "test_synapse_compat.py",
 )
 
 
@@ -43,12 +44,12 @@ def test_synapse_internals_imported_only_by_the_compat_package() -> None:
     """Outside synapse_compat/, only the public module API of Synapse is imported."""
     offending = [
         f"{path.relative_to(PROJECT_DIR)}:{line}: {name}"
-        for path in sorted(MODULES_DIR.rglob("*.py")) if COMPAT_DIR not in path.parents
+        for folder in PART_DIRS for path in sorted(folder.rglob("*.py"))
         for name, line in _imported(path)
         if (_within(name, ("synapse",)) and not _within(name, PUBLIC))
         or _within(name, ALSO_INTERNAL)
     ]
-    assert offending == [], "import these through hearth.synapse_modules.synapse_compat"
+    assert offending == [], "import these through hearth.synapse_compat"
 
 
 def test_registry_every_internal_has_a_contract_test() -> None:
@@ -66,4 +67,4 @@ def test_registry_entries_name_real_files() -> None:
     for internal in INTERNALS:
         assert (synapse_root / internal.source).is_file(), internal.source
         for user in internal.used_by:
-            assert (MODULES_DIR / user).is_file(), f"{internal.name}: {user}"
+            assert (PROJECT_DIR / user).is_file(), f"{internal.name}: {user}"

@@ -8,7 +8,7 @@ import pytest
 import synapse
 from synapse.module_api.errors import ConfigError
 
-from hearth.synapse_modules import synapse_compat
+from hearth import synapse_compat
 from hearth.synapse_modules.access_policy.module import AccessPolicyModule
 from hearth.synapse_modules.business_metrics.module import BusinessMetricsModule
 from hearth.synapse_modules.content_guard.module import ContentGuardModule

@@ -1,7 +1,7 @@
 """Contracts of the Synapse internals we use, against the installed Synapse's own code.
 
 One test per entry of ``synapse_compat.registry`` that needs no running server (those that do
-are in tests/integration/synapse_modules/test_synapse_compat.py). Each calls the real class or
+are in tests/integration/hearth/test_synapse_compat.py). Each calls the real class or
 function the way our modules rely on it.
 """
 
@@ -24,22 +24,22 @@ from synapse.util.httpresourcetree import create_resource_tree
 from twisted.internet import defer
 from twisted.web.resource import getChildForRequest
 
-from hearth.synapse_modules.login_security.gate import ClientAddressGate
-from hearth.synapse_modules.login_security.request_notes import RequestNote, RequestNotes, Route
-from hearth.synapse_modules.synapse_compat.context import (
+from hearth.synapse_compat.context import (
     current_request_record,
     current_requester,
     make_deferred_yieldable,
 )
-from hearth.synapse_modules.synapse_compat.password_hash import check_password
-from hearth.synapse_modules.synapse_compat.routes import login_path, login_patterns
-from hearth.synapse_modules.synapse_compat.web import (
+from hearth.synapse_compat.password_hash import check_password
+from hearth.synapse_compat.routes import login_path, login_patterns
+from hearth.synapse_compat.web import (
     DirectServeHtmlResource,
     DirectServeJsonResource,
     Resource,
     SynapseRequest,
     UnrecognizedRequestResource,
 )
+from hearth.synapse_modules.login_security.gate import ClientAddressGate
+from hearth.synapse_modules.login_security.request_notes import RequestNote, RequestNotes, Route
 
 
 class _Json(DirectServeJsonResource):
@@ -212,7 +212,7 @@ def test_ratelimit_override_read_through_synapse_cached_store() -> None:
     from synapse.storage.databases.main import room as synapse_room
     from synapse.util.caches.descriptors import DeferredCacheDescriptor
 
-    from hearth.synapse_modules.synapse_compat.ratelimit_override import override_reader
+    from hearth.synapse_compat.ratelimit_override import override_reader
 
     assert "self._store" in inspect.getsource(ModuleApi.__init__)
     store_class = synapse_room.RoomWorkerStore
@@ -241,7 +241,7 @@ def test_multipart_refusal_answers_a_multipart_post_with_a_matrix_error() -> Non
     from synapse.api.errors import SynapseError
     from twisted.web.http_headers import Headers
 
-    from hearth.synapse_modules.synapse_compat.multipart_refusal import (
+    from hearth.synapse_compat.multipart_refusal import (
         answer_multipart_with_matrix_error,
     )
 
