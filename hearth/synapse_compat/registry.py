@@ -44,7 +44,7 @@ INTERNALS: tuple[Internal, ...] = (
         "Reading the client address and keying per-request notes by Synapse's request ID.",
         ("synapse_modules/login_security/gate.py",
          "synapse_modules/login_security/api.py",
-         "synapse_modules/login_security/page.py"),
+         "synapse_modules/login_security/page.py",
          "synapse_modules/access_policy/admin_api.py", "synapse_modules/api_docs/module.py"),
     ),
     Internal(
@@ -135,6 +135,7 @@ INTERNALS: tuple[Internal, ...] = (
         "sends a SynapseError as JSON and closes the connection.",
         "A multipart POST is answered with a Matrix error (errcode + error), never an empty "
         "answer or a dropped connection; no module hook runs before routing.",
-        ("synapse_modules/login_security/module.py", "hearth/synapse_compat/multipart_refusal.py"),
+        ("synapse_modules/login_security/module.py",
+         "hearth/synapse_compat/multipart_refusal.py"),
     ),
 )
