@@ -9,23 +9,27 @@ directory itself is made private (0700, nothing in it open to others) on every r
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import yaml
 
 from hearth.configuration.loader import deep_merge
+from hearth.configuration.types import byte_size, duration_ms
 from hearth.crosschecks import (
     PolicyRoles,
     check_bot_config,
     check_login_security_roles,
     check_ports_distinct,
 )
+from hearth.media_repo.edge_signing import EDGE_PATH_PREFIX, secret_from_file_text
 from hearth.private_files import make_tree_private, write_private
 from hearth.secret_files import SecretPaths, ensure_secrets
-from hearth.settings import Settings
+from hearth.settings import Settings, SettingsError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE = PROJECT_DIR / "homeserver.yaml.j2"
@@ -56,6 +60,12 @@ class Worker:
     metrics_port: int | None
     config_file: Path
     log_config: Path
+
+    @property
+    def serves_media(self) -> bool:
+        """Whether this is the media worker: the shared config turns Synapse's media
+        repository off everywhere else, so only this process serves (and processes) media."""
+        return self.kind == "media"
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,55 @@ def _login_security_config(settings: Settings, secrets: SecretPaths | None) -> d
     }
 
 
+def media_storage_config(settings: Settings, data_dir: Path) -> dict[str, Any] | None:
+    """The object storage provider's config (media_repo/storage), or None for plain local."""
+    media = settings.media
+    if media.storage == "local":
+        return None
+    s3 = media.s3
+    return {
+        "backend": media.storage, "endpoint_url": s3.endpoint_url, "bucket": s3.bucket,
+        "region": s3.region, "prefix": s3.prefix, "addressing_style": s3.addressing_style,
+        "access_key_id_file": s3.access_key_id_file,
+        "secret_access_key_file": s3.secret_access_key_file, "directory": "",
+        "encryption_key_file": media.encryption_key_file,
+        "media_store_path": str(data_dir / "media_store"),
+        "local_cache_max_bytes": byte_size(media.local_cache_max),
+        "reconcile_interval_ms": duration_ms(media.reconcile_interval),
+        "orphan_grace_ms": duration_ms(media.orphan_grace),
+        "server_name": settings.server.name,
+    }
+
+
+def _media_repo_config(settings: Settings, secrets: SecretPaths | None,
+                       data_dir: Path | None) -> dict[str, Any]:
+    media = settings.media
+    return {
+        "server_name": settings.server.name,
+        # Derived files (posters, WebP/AVIF thumbnails) and refused files kept for review.
+        "derived_dir": str(data_dir / "media_derived") if data_dir else "",
+        "quarantine_dir": str(data_dir / "media_quarantine") if data_dir else "",
+        "allowed_types": list(media.allowed_types),
+        "max_upload_size": byte_size(media.max_upload_size),
+        "max_image_pixels": byte_size(media.max_image_pixels),
+        "max_image_bytes": byte_size(media.max_image_bytes),
+        "processing_timeout_ms": duration_ms(media.processing_timeout),
+        "processing_memory": byte_size(media.processing_memory),
+        "max_video_duration_ms": duration_ms(media.max_video_duration),
+        "video_containers": list(media.video_containers),
+        "video_codecs": list(media.video_codecs),
+        "audio_codecs": list(media.audio_codecs),
+        "scan": {"enabled": media.scan.enabled, "clamd": media.scan.clamd,
+                 "timeout_ms": duration_ms(media.scan.timeout),
+                 "on_unavailable": media.scan.on_unavailable},
+        "storage": media.storage,
+        "download": {"redirects": media.download.redirects,
+                     "cdn_base_url": media.download.cdn_base_url,
+                     "url_key_path": str(secrets.media_url_key) if secrets else "",
+                     "url_lifetime_ms": duration_ms(media.download.url_lifetime)},
+    }
+
+
 def _documented_modules(settings: Settings) -> list[str]:
     """The enabled modules that serve HTTP endpoints, so api_docs describes only those."""
     return [name for name, enabled in (("access_policy", settings.modules.access_policy),
@@ -111,7 +170,7 @@ def _documented_modules(settings: Settings) -> list[str]:
 
 
 def project_modules(
-    settings: Settings, secrets: SecretPaths | None = None
+    settings: Settings, secrets: SecretPaths | None = None, data_dir: Path | None = None
 ) -> tuple[ModuleEntry, ...]:
     """Every module this project ships, enabled or not per the settings."""
     return (
@@ -148,6 +207,14 @@ def project_modules(
             enabled=bool(_documented_modules(settings)),
             config={"documented_modules": _documented_modules(settings)},
         ),
+        # The media pipeline (media_repo/): type from content, allow-lists, metadata
+        # stripping, processing, scanning, redirects to signed URLs, media info.
+        ModuleEntry(
+            name="media_repo",
+            path="hearth.media_repo.module.MediaRepoModule",
+            enabled=settings.media.processing,
+            config=_media_repo_config(settings, secrets, data_dir),
+        ),
         # Keep content_guard last: Synapse skips the check_event_allowed callbacks after one
         # that rewrites an event, and content_guard rewrites messages with unsafe HTML.
         ModuleEntry(
@@ -169,7 +236,9 @@ def plan_workers(settings: Settings, data_dir: Path) -> tuple[Worker, ...]:
         ("event_persister", settings.workers.event_persisters, ("replication",), True),
         ("generic", settings.workers.generic_workers, ("client", "federation"), False),
         ("federation_sender", settings.workers.federation_senders, (), False),
-        ("media", settings.workers.media_workers, ("media",), False),
+        # The media worker writes the quarantined-media stream (the quarantine admin APIs run
+        # there), so it needs a replication listener and a place in instance_map.
+        ("media", settings.workers.media_workers, ("media",), True),
     ]
     workers: list[Worker] = []
     port = settings.workers.base_port
@@ -217,6 +286,72 @@ def ports_needed(settings: Settings) -> list[tuple[str, int, str]]:
     return ports
 
 
+def render_proxy_config(settings: Settings, workers: tuple[Worker, ...]) -> str:
+    """The text of ``nginx/hearth.conf``: each route class sent to the process that serves
+    it; media (Synapse's media APIs, their admin APIs, this project's media endpoints) to
+    the media worker when there is one, else to the main process."""
+    nginx = _environment(DEPLOY_TEMPLATES).get_template("nginx.conf.j2")
+    return nginx.render(
+        s=settings,
+        generic_workers=[w for w in workers if w.kind == "generic"],
+        media_worker_ports=[w.port for w in workers if w.serves_media],
+        max_upload_bytes=byte_size(settings.media.max_upload_size),
+    )
+
+
+_EDGE_NAME = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*"  # one key segment; never "." or ".."
+_EDGE_CHECKS = {
+    "bucket": re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"),
+    "prefix": re.compile(rf"({_EDGE_NAME}/)*({_EDGE_NAME})?"),
+    "secret": re.compile(r"[A-Za-z0-9._~+/=-]{16,}"),  # nothing nginx reads in a "string"
+}
+# What S3-compatible stores add about themselves; the edge does not pass it on.
+_STORE_HEADERS = (*(f"x-amz-{name}" for name in (
+    "id-2", "request-id", "version-id", "server-side-encryption", "storage-class",
+    "expiration", "restore", "replication-status", "object-lock-mode",
+    "object-lock-retain-until-date", "content-sha256", "sdk-checksum-algorithm",
+    "checksum-crc32", "checksum-crc32c", "checksum-sha1", "checksum-sha256", "checksum-type",
+)), "x-amzn-requestid", "x-minio-deployment-id")
+
+
+def render_media_edge_config(
+    listen_port: int, s3_endpoint: str, bucket: str, cache_dir: Path, *, secret: str = "",
+    secret_file: Path | None = None, prefix: str = "", cache_max_size: str = "10G",
+    tls: tuple[Path, Path] | None = None,
+) -> str:
+    """The media edge (deploy/templates/media-edge.conf.j2, docs/media-edge.md): an nginx
+    server on ``listen_port`` serving ``/media-edge/<key>`` to signed URLs
+    (media_repo/edge_signing.py) from ``<s3_endpoint>/<bucket>/<prefix><key>``, cached in
+    ``cache_dir``; TLS with ``tls`` (certificate, key). The secret is ``secret`` or the text
+    of ``secret_file``; it is written into the result, which must be kept 0600."""
+    if secret_file is not None:
+        secret = secret_from_file_text(secret_file.read_text(encoding="utf-8")).decode()
+    values = {"bucket": bucket, "prefix": prefix, "secret": secret}
+    bad = [name for name, pattern in _EDGE_CHECKS.items() if not pattern.fullmatch(values[name])]
+    origin = urlsplit(s3_endpoint)
+    if (origin.scheme not in ("http", "https") or not origin.hostname or "@" in origin.netloc
+            or origin.path not in ("", "/") or origin.query or origin.fragment):
+        bad.append("s3_endpoint")
+    if not 0 < listen_port < 65536:
+        bad.append("listen_port")
+    if bad:
+        raise SettingsError(f"media edge: invalid {', '.join(bad)} (see docs/media-edge.md)")
+    default_port = 443 if origin.scheme == "https" else 80
+    template = _environment(DEPLOY_TEMPLATES).get_template("media-edge.conf.j2")
+    return template.render(
+        listen_port=listen_port, bucket=bucket, prefix=prefix, secret=secret,
+        path_prefix=EDGE_PATH_PREFIX, path_regex=re.escape(EDGE_PATH_PREFIX), server_name="_",
+        origin={"url": s3_endpoint, "scheme": origin.scheme, "host": origin.hostname,
+                "host_header": origin.netloc,
+                "host_port": origin.netloc if origin.port else f"{origin.netloc}:{default_port}"},
+        ca_file="/etc/ssl/certs/ca-certificates.crt",
+        cache_dir=cache_dir, cache_max_size=byte_size(cache_max_size), zone_size="10m",
+        cache_inactive="7d", cache_valid="7d", client_max_age=86400,
+        hidden_store_headers=_STORE_HEADERS,
+        tls={"certificate": tls[0], "key": tls[1]} if tls else None,
+    )
+
+
 def _environment(directory: Path) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(directory)),
@@ -255,11 +390,12 @@ def render_homeserver_config(
         secrets=secrets,
         registration_shared_secret=secrets.read("registration_shared_secret"),
         sqlite_path=(data_dir / settings.database.sqlite_path),
-        modules=project_modules(settings, secrets),
+        modules=project_modules(settings, secrets, data_dir),
         workers=workers,
         event_persisters=[w.name for w in workers if w.kind == "event_persister"],
         federation_senders=[w.name for w in workers if w.kind == "federation_sender"],
         media_workers=[w.name for w in workers if w.kind == "media"],
+        media_storage=media_storage_config(settings, data_dir),
     )
     if not settings.synapse_overrides:
         return text
@@ -337,16 +473,7 @@ def render(settings: Settings, data_dir: Path) -> Rendered:
     proxy_config: Path | None = None
     if settings.proxy.enabled:
         proxy_config = data_dir / "nginx" / "hearth.conf"
-        nginx = _environment(DEPLOY_TEMPLATES).get_template("nginx.conf.j2")
-        _write_if_changed(
-            proxy_config,
-            nginx.render(
-                s=settings,
-                generic_workers=[w for w in workers if w.kind == "generic"],
-                media_worker_ports=[w.port for w in workers if w.kind == "media"],
-            ),
-            changed,
-        )
+        _write_if_changed(proxy_config, render_proxy_config(settings, workers), changed)
     bot_config: Path | None = None
     if bot_mapping is not None:
         bot_config = data_dir / BOT_CONFIG_FILE

@@ -14,7 +14,7 @@ from hearth.settings import SecretSettings
 
 # mfa_encryption_key: login_security derives the keys that seal TOTP secrets from it.
 SECRET_NAMES = ("macaroon_secret_key", "registration_shared_secret", "form_secret",
-                "mfa_encryption_key")
+                "mfa_encryption_key", "media_url_key")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class SecretPaths:
     registration_shared_secret: Path
     form_secret: Path
     mfa_encryption_key: Path
+    media_url_key: Path  # signs the media edge's download URLs (nginx secure_link)
 
     def read(self, name: str) -> str:
         """The secret's value, for the few places that need it inline."""

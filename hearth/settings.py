@@ -139,13 +139,86 @@ class RateLimitSettings(_Section):
     login_burst: int = Field(default=3, ge=1)
 
 
+class S3Settings(_Section):
+    """An S3-compatible bucket (AWS, MinIO, R2, B2, ...): media objects go straight there."""
+
+    endpoint_url: str = ""  # empty: AWS's own endpoint for the region
+    bucket: str = ""
+    region: str = "us-east-1"
+    prefix: str = ""  # key prefix inside the bucket, e.g. "hearth/"
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # Files holding the credentials; empty: the usual AWS environment / instance profile.
+    access_key_id_file: str = ""
+    secret_access_key_file: str = ""
+
+
+class MediaScanSettings(_Section):
+    """Malware scanning with ClamAV's clamd before media becomes downloadable."""
+
+    enabled: bool = False
+    # clamd's socket: a path (unix socket) or host:port (TCP).
+    clamd: str = "/run/clamav/clamd.ctl"
+    timeout: Duration = "30s"
+    # When clamd cannot be reached or does not answer: refuse the upload (fail closed) or let
+    # it through unscanned (logged and counted).
+    on_unavailable: Literal["refuse", "allow"] = "refuse"
+
+
+class MediaDownloadSettings(_Section):
+    """How downloads leave: streamed by Synapse, or a 307 to a short-lived signed URL."""
+
+    # Answer allow_redirect=true with a 307 when the file is in object storage.
+    redirects: bool = True
+    # A CDN/edge in front of the bucket that checks nginx secure_link signatures; empty:
+    # redirect to the object store's own presigned URL.
+    # Signed with secrets.media_url_key_file (generated once in <data>/secrets).
+    cdn_base_url: str = ""
+    url_lifetime: Duration = "5m"
+
+
 class MediaSettings(_Section):
-    """Upload limits and Synapse's thumbnailer."""
+    """Uploads: limits, processing, scanning and storage (media_repo/, docs/media.md)."""
 
     max_upload_size: ByteSizeText = "50M"
     max_image_pixels: ByteSizeText = "32M"
     url_previews: bool = False
     enable_authenticated_media: bool = True
+    # Our upload pipeline (type from content, allow-lists, metadata stripping, processing,
+    # scanning); off leaves Synapse's media repository as it is.
+    processing: bool = True
+    # Types anyone may upload unless their role's media.allowed_types says otherwise (MIME
+    # globs, matched against the type read from the content). application/octet-stream is
+    # what end-to-end encrypted attachments look like: opaque bytes.
+    allowed_types: tuple[NonEmptyText, ...] = (
+        "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/heic",
+        "video/mp4", "video/quicktime", "video/webm", "video/x-matroska",
+        "audio/mpeg", "audio/mp4", "audio/ogg", "audio/webm", "audio/wav", "audio/flac",
+        "application/pdf", "text/plain", "application/zip", "application/octet-stream",
+    )
+    # Decoding limits (a separate process per file, killed past these).
+    max_image_bytes: ByteSizeText = "100M"  # decoded pixel buffer
+    processing_timeout: Duration = "20s"
+    processing_memory: ByteSizeText = "1G"
+    max_video_duration: Duration = "6h"
+    video_containers: tuple[NonEmptyText, ...] = ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm",
+                                                  "ogg", "mp3", "wav", "flac")
+    video_codecs: tuple[NonEmptyText, ...] = ("h264", "hevc", "vp8", "vp9", "av1", "mpeg4",
+                                              "theora")
+    audio_codecs: tuple[NonEmptyText, ...] = ("aac", "opus", "vorbis", "mp3", "flac",
+                                              "pcm_s16le", "pcm_s24le", "pcm_f32le", "alac")
+    scan: MediaScanSettings = MediaScanSettings()
+    # Where files live: the data directory, or an S3-compatible bucket.
+    storage: Literal["local", "s3"] = "local"
+    s3: S3Settings = S3Settings()
+    # With S3: the most the local media store keeps as a cache (least recently used go).
+    local_cache_max: ByteSizeText = "2G"
+    # At-rest encryption of stored objects (AES-256-GCM); a file holding 32 random bytes
+    # (base64). Empty: objects are stored as they are.
+    encryption_key_file: str = ""
+    # How often the reconciler removes objects no media points at, and how old they must be.
+    reconcile_interval: Duration = "10m"
+    orphan_grace: Duration = "1h"
+    download: MediaDownloadSettings = MediaDownloadSettings()
 
 
 class SearchSettings(_Section):
@@ -245,6 +318,7 @@ class SecretSettings(_Section):
     registration_shared_secret_file: str = ""
     form_secret_file: str = ""
     mfa_encryption_key_file: str = ""
+    media_url_key_file: str = ""
 
 
 class ModuleSettings(_Section):

@@ -138,4 +138,63 @@ INTERNALS: tuple[Internal, ...] = (
         ("synapse_modules/login_security/module.py",
          "hearth/synapse_compat/multipart_refusal.py"),
     ),
+    Internal(
+        "front_door_interceptors", "synapse/util/httpresourcetree.py",
+        "The resource at /_matrix (resource_tree_takeover) is our FrontDoor; getChildWithDefault "
+        "gets Synapse's child and each module's interceptor may hand back another leaf.",
+        "Login security and the media pipeline both see requests before Synapse's servlets, "
+        "though only one resource can hold /_matrix.",
+        ("hearth/synapse_compat/front_door.py", "synapse_modules/login_security/module.py",
+         "media_repo/module.py"),
+    ),
+    Internal(
+        "request_processing_once", "synapse/http/site.py",
+        "SynapseRequest.processing() may be entered once (RuntimeError 'Request is already "
+        "processing' otherwise); servlets enter it in _AsyncResource's wrapper; the requester "
+        "setter asserts _requester is None (set once per request); "
+        "respond_with_json(request, code, obj, send_cors) sends JSON; run_in_background and "
+        "PreserveLoggingContext(request.logcontext) keep the request's logging context.",
+        "Uploads are read and rewritten before Synapse's servlet renders the same request, "
+        "so that work must run outside processing() and hand the request on afterwards.",
+        ("hearth/synapse_compat/deferred_render.py", "media_repo/upload_front.py",
+         "media_repo/download_front.py"),
+    ),
+    Internal(
+        "media_file_headers", "synapse/media/_base.py",
+        "add_file_headers(request, media_type, file_size, upload_name): Content-Type (charset "
+        "for text), Content-Disposition inline only for INLINE_CONTENT_TYPES (never SVG), "
+        "RFC 5987 names, cache headers; ThreadedFileSender(hs).beginFileTransfer(file, "
+        "consumer) streams from the media thread pool.",
+        "Ranges, posters and AVIF/WebP thumbnails go out with exactly Synapse's headers, "
+        "streamed without blocking the reactor.",
+        ("hearth/synapse_compat/media_serving.py", "media_repo/download_front.py"),
+    ),
+    Internal(
+        "media_local_copy", "synapse/media/media_storage.py",
+        "hs.get_media_repository().media_storage.ensure_media_is_in_local_cache(FileInfo(None, "
+        "media_id)): an async context manager giving a local path, fetched from the storage "
+        "providers when the local store lacks the file; MediaFilePaths(root)"
+        ".local_media_filepath(media_id) is root/local_content/ab/cd/rest.",
+        "Ranges and our thumbnails read the file wherever it is stored (object storage "
+        "included).",
+        ("hearth/synapse_compat/media_serving.py", "media_repo/download_front.py",
+         "media_repo/module.py"),
+    ),
+    Internal(
+        "room_media_ids", "synapse/storage/databases/main/room.py",
+        "RoomStore.get_media_mxcs_in_room(room_id) -> (local mxc URIs, remote mxc URIs): the "
+        "media a room's events refer to (Synapse's quarantine-room admin API uses it).",
+        "Media usage per room in our admin API.",
+        ("hearth/synapse_compat/media_serving.py", "media_repo/info_api.py"),
+    ),
+    Internal(
+        "local_media_rows", "synapse/storage/schema/main/delta/91/01_media_hash.sql",
+        "local_media_repository(media_id, media_type, media_length (NULL until an async "
+        "upload arrives), upload_name, user_id, quarantined_by, sha256, created_ts, "
+        "url_cache).",
+        "Redirects, ranges and media info decide on the same row Synapse serves from "
+        "(quarantined media never leaves); info is keyed by the stored bytes' SHA-256.",
+        ("hearth/synapse_compat/media_tables.py", "media_repo/download_front.py",
+         "media_repo/info_api.py"),
+    ),
 )

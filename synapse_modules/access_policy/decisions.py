@@ -120,7 +120,7 @@ def may_upload_media(role: Role, *, size: int, used: int) -> Decision:
                     f"Uploading files larger than {_mb(media.max_upload_size)}", status=413)
     if media.quota is not None and used + size > media.quota:
         return deny(role, "media.quota",
-                    f"Storing more than {_mb(media.quota)} of media in total", status=403)
+                    f"Storing more than {_mb(media.quota)} of media in total", status=413)
     return ALLOW
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -84,10 +84,19 @@ class MediaPermissions:
     upload: bool = False
     max_upload_size: int | None = None  # bytes; None: the server's max_upload_size
     quota: int | None = None  # bytes in total; None: no quota
+    # MIME globs of what the content may be (read from the bytes); None: the server's list.
+    allowed_types: tuple[str, ...] | None = None
+
+    def may_upload_type(self, mime: str, server_default: Sequence[str]) -> bool:
+        """Whether a file whose content is ``mime`` may be uploaded under this role."""
+        patterns = server_default if self.allowed_types is None else self.allowed_types
+        return any(fnmatch.fnmatchcase(mime, p) for p in patterns)
 
     def as_dict(self) -> dict[str, Any]:
         return {"upload": self.upload, "max_upload_size": self.max_upload_size,
-                "quota": self.quota}
+                "quota": self.quota,
+                "allowed_types": None if self.allowed_types is None
+                else list(self.allowed_types)}
 
 
 @dataclass(frozen=True)
@@ -296,8 +305,11 @@ def _rate_limit(raw: Any, path: str) -> RateLimit | None:
 
 
 def _media(raw: Any, path: str) -> MediaPermissions:
-    section = _mapping(raw, path, ("upload", "max_upload_size", "quota"))
+    section = _mapping(raw, path, ("upload", "max_upload_size", "quota", "allowed_types"))
+    types = section.get("allowed_types")
     return MediaPermissions(
+        allowed_types=None if types is None else _strings(
+            types, f"{path}.allowed_types", 'MIME types or globs ("image/*", "video/mp4")'),
         upload=_bool(section.get("upload", False), f"{path}.upload"),
         max_upload_size=_optional(section.get("max_upload_size"), f"{path}.max_upload_size",
                                   parse_size),

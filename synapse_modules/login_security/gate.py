@@ -1,18 +1,17 @@
 """The client-address gate: sees each client request before Synapse handles it.
 
 Synapse's password auth providers and login spam check are not given the raw request, and
-Synapse's own client address trusts ``X-Forwarded-For`` from any peer when the listener
-has ``x_forwarded: true``. The gate is a resource registered at ``/_matrix`` through the
-module API: Synapse builds its resource tree so that a resource registered at a parent
-path takes over the children already there (``/_matrix/client``, ``/_matrix/media``, ...).
-Routing then passes through ``getChildWithDefault`` here, which — for client requests
-that can carry a password (``POST`` to every path Synapse routes to its login servlet, and
-the other writing methods, where user-interactive auth happens) — notes the TCP peer, the
-address resolved from the trusted proxies and, at ``/login``, the body's login type, and
-returns Synapse's own child unchanged. It answers a request itself only to refuse a
-malformed body (``request_screen``: ``POST``/``PUT`` under ``/_matrix/client/``) with a Matrix
-error; if noting fails, the request has no note, and a login without a note is refused (fail
-closed), and if screening fails the request is refused.
+Synapse's own client address trusts ``X-Forwarded-For`` from any peer when the listener has
+``x_forwarded: true``. The gate is an interceptor of the front door
+(``hearth.synapse_compat.front_door``), the one resource at ``/_matrix`` that takes over the
+children Synapse put there (``/_matrix/client``, ``/_matrix/media``, ...). Routing then passes
+through ``intercept`` here, which — for client requests that can carry a password (``POST`` to
+every path Synapse routes to its login servlet, and the other writing methods, where user-
+interactive auth happens) — notes the TCP peer, the address resolved from the trusted proxies
+and, at ``/login``, the body's login type, and returns Synapse's own child unchanged. It
+answers a request itself only to refuse a malformed body (``request_screen``: ``POST``/``PUT``
+under ``/_matrix/client/``) with a Matrix error; if noting fails, the request has no note, and
+a login without a note is refused (fail closed), and if screening fails the request is refused.
 """
 
 from __future__ import annotations
@@ -131,6 +130,11 @@ class ClientAddressGate(UnrecognizedRequestResource):
         self._warned = False
 
     def getChildWithDefault(self, path: bytes, request: Any) -> Resource:
+        child: Resource = super().getChildWithDefault(path, request)  # type: ignore[no-untyped-call]
+        return self.intercept(path, request, child)
+
+    def intercept(self, path: bytes, request: Any, chosen: Resource) -> Resource:
+        """The front door's interceptor: note, screen, then ``chosen`` or a refusal."""
         if path == b"client" and request.method in WRITING_METHODS:
             try:
                 self._note(request)
@@ -142,8 +146,7 @@ class ClientAddressGate(UnrecognizedRequestResource):
             if refusal is not None:
                 REQUESTS_REFUSED.labels(self._server_name, refusal.reason).inc()
                 return RefusalResource(refusal)
-        child: Resource = super().getChildWithDefault(path, request)  # type: ignore[no-untyped-call]
-        return child
+        return chosen
 
     def _note(self, request: Any) -> None:
         if getattr(request, "request_id_header", None):

@@ -45,6 +45,7 @@ from hearth.synapse_compat.context import (
     current_request_record,
     current_requester,
 )
+from hearth.synapse_compat.front_door import front_door
 from hearth.synapse_compat.multipart_refusal import (
     answer_multipart_with_matrix_error,
 )
@@ -100,8 +101,8 @@ class LoginSecurityModule:
         })
         api.register_spam_checker_callbacks(check_login_for_spam=self.check_login_for_spam)
         answer_multipart_with_matrix_error()  # before routing, where the gate cannot see
-        api.register_web_resource("/_matrix", ClientAddressGate(
-            self._notes, config.trusted_proxies, config.server_name))
+        gate = ClientAddressGate(self._notes, config.trusted_proxies, config.server_name)
+        front_door(api).add("login_security", gate.intercept)
         api.register_web_resource(MFA_PREFIX, MfaApiResource(
             api, self._guard, MFA_PREFIX, config.trusted_proxies, self._wait_ready))
         api.register_web_resource(ADMIN_PREFIX, AdminApiResource(

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import httpx
 
 from tests.harness.accounts import Reply, call
+from tests.harness.clients import ClientFactory, User
 from tests.harness.logins import metric
 from tests.harness.server import Homeserver
 
@@ -33,3 +34,11 @@ async def effective(server: Homeserver, user_id: str) -> dict[str, Any]:
 def metric_value(metrics_url: str, name: str, **labels: str) -> float:
     """The value of one Prometheus series at ``metrics_url`` now (0.0 when absent)."""
     return metric(httpx.get(metrics_url, timeout=10).text, name, **labels)
+
+
+async def user_with_role(clients: ClientFactory, role: str) -> User:
+    """A fresh account holding ``role`` (members keep the default, unassigned)."""
+    user = await clients.user(role.replace("_", ""))
+    if role != "member":
+        await set_role(clients.server, user.user_id, role)
+    return user

@@ -57,7 +57,7 @@ async def test_upload_then_download_returns_same_bytes(
 ) -> None:
     """The uploader downloads exactly the uploaded bytes, content type and file name."""
     alice = await clients.user("alice")
-    data = os.urandom(70_000)
+    data = b"%PDF-1.7\n" + os.urandom(70_000)  # a PDF by its content, as the pipeline checks
     origin, media_id = await _upload(http, clients.server, alice, data, "application/pdf",
                                      "minutes.pdf")
 

@@ -166,3 +166,43 @@ async def test_logging_context_request_links_the_check_to_the_decision(
     alone = await password_login(server, user.user_id, user.password,
                                  forwarded_for=unique_address())
     assert (alone.status, alone.body.get(MFA_FIELD)) == (403, "code_required"), alone
+
+
+async def test_local_media_rows_as_synapse_writes_them(clients: ClientFactory) -> None:
+    """An upload's row: type, length, name, uploader and the SHA-256 of the stored bytes;
+    quarantine by an admin shows; usage, totals and per-ID sizes count it."""
+    import hashlib
+    import os
+
+    import httpx
+
+    from hearth.synapse_compat.media_tables import (
+        local_media_txn,
+        media_sizes_txn,
+        media_totals_txn,
+        media_usage_by_user_txn,
+    )
+
+    server = clients.server
+    user = await clients.user("compatmedia")
+    data = os.urandom(4321)
+    uri = await user.client.upload_media(data, mime_type="application/octet-stream",
+                                         filename="blob.bin")
+    media_id = str(uri).rsplit("/", 1)[-1]
+    row = on_database(server, local_media_txn, media_id)
+    assert row is not None
+    assert (row.media_type, row.media_length, row.upload_name, row.user_id) == (
+        "application/octet-stream", 4321, "blob.bin", user.user_id)
+    assert row.sha256 == hashlib.sha256(data).hexdigest() and not row.quarantined
+    assert on_database(server, media_usage_by_user_txn, user.user_id) == (1, 4321)
+    assert on_database(server, media_sizes_txn, [media_id, "absent"]) == (1, 4321)
+    files, total, distinct = on_database(server, media_totals_txn)
+    assert files >= 1 and total >= 4321 and 1 <= distinct <= files
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(
+            f"{server.base_url}/_synapse/admin/v1/media/quarantine/{server.server_name}/"
+            f"{media_id}", headers={"Authorization": f"Bearer {server.admin['access_token']}"})
+        assert response.status_code == 200, response.text
+    quarantined = on_database(server, local_media_txn, media_id)
+    assert quarantined is not None and quarantined.quarantined
+    assert on_database(server, local_media_txn, "absent") is None

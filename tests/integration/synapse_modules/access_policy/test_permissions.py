@@ -6,20 +6,14 @@ from mautrix.errors import MatrixRequestError
 from mautrix.types import EventType, RoomCreatePreset, RoomDirectoryVisibility
 
 from tests.harness.calls import refused
-from tests.harness.clients import ClientFactory, User
-from tests.harness.roles import metric_value, set_role
+from tests.harness.clients import ClientFactory
+from tests.harness.roles import metric_value, set_role, user_with_role
 
 # The roles come from tests/harness/policy.yaml: member may do what plain Synapse allows
 # (everything but publishing to the directory, which moderators may); guest may join
 # public rooms only; bot may create private rooms, invite, join when invited, set m.room.name,
 # and upload up to 1K each, 3K in total.
 
-
-async def user_with_role(clients: ClientFactory, role: str) -> User:
-    user = await clients.user(role)
-    if role != "member":
-        await set_role(clients.server, user.user_id, role)
-    return user
 
 
 def assert_names(error: MatrixRequestError, permission: str, role: str) -> None:
@@ -139,7 +133,7 @@ async def test_state_events_allowed_by_pattern_refused_otherwise(clients: Client
 async def test_media_upload_refused_for_guest_size_and_quota_for_bot(
     clients: ClientFactory,
 ) -> None:
-    """Guests may not upload; bots may, up to 1K a file (413) and 3K in total (403)."""
+    """Guests may not upload; bots may, up to 1K a file and 3K in total (both 413)."""
     member = await user_with_role(clients, "member")
     guest = await user_with_role(clients, "guest")
     bot = await user_with_role(clients, "bot")
@@ -151,7 +145,7 @@ async def test_media_upload_refused_for_guest_size_and_quota_for_bot(
     assert_names(too_large, "media.max_upload_size", "bot")
     for _ in range(3):
         await bot.client.upload_media(b"x" * 1000, "text/plain")
-    over = await refused(bot.client.upload_media(b"x" * 100, "text/plain"), 403, "M_FORBIDDEN")
+    over = await refused(bot.client.upload_media(b"x" * 100, "text/plain"), 413, "M_TOO_LARGE")
     assert_names(over, "media.quota", "bot")
 
 

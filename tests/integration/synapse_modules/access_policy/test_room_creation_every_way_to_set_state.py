@@ -14,7 +14,7 @@ import pytest
 from tests.harness.accounts import CLIENT_V3, Reply, call
 from tests.harness.calls import seg
 from tests.harness.clients import ClientFactory, User
-from tests.harness.roles import metric_value, set_role
+from tests.harness.roles import metric_value, user_with_role
 
 JOIN_RULES = "m.room.join_rules"
 
@@ -67,11 +67,6 @@ PUBLIC_WAYS = [
                   "preset": "trusted_private_chat"}, id="direct-chat"),
 ]
 
-
-async def user_with_role(clients: ClientFactory, role: str) -> User:
-    user = await clients.user(role.replace("_", ""))
-    await set_role(clients.server, user.user_id, role)
-    return user
 
 
 async def create(user: User, server: Any, body: dict[str, Any]) -> Reply:

@@ -262,3 +262,112 @@ def test_multipart_refusal_answers_a_multipart_post_with_a_matrix_error() -> Non
     assert [(e.code, e.errcode) for e in sent] == [(415, "M_NOT_JSON")]
     assert fake.uri == b"/_matrix/client/v3/login"
     assert fake.responseHeaders.getRawHeaders(b"connection") == [b"close"]
+
+
+def test_front_door_interceptors_see_each_request_in_module_order() -> None:
+    """The front door holds /_matrix in Synapse's tree; interceptors run in the order added,
+    each given the previous choice, and a failing one refuses the request."""
+    from hearth.synapse_compat.front_door import ErrorResource, FrontDoor
+
+    client = Resource()  # type: ignore[no-untyped-call]
+    client.isLeaf = True
+    door = FrontDoor()
+    seen: list[str] = []
+    replacement = Resource()  # type: ignore[no-untyped-call]
+    replacement.isLeaf = True
+
+    def first(segment: bytes, request: Any, chosen: Resource) -> Resource:
+        seen.append("first")
+        assert chosen is client
+        return chosen
+
+    def second(segment: bytes, request: Any, chosen: Resource) -> Resource:
+        seen.append("second")
+        return replacement if segment == b"client" else chosen
+
+    door.add("first", first)
+    door.add("second", second)
+    root = create_resource_tree({"/_matrix/client": client, "/_matrix": door},
+                                Resource())  # type: ignore[no-untyped-call]
+    request = _LoginRequest(b"/_matrix/client/v3/login")
+    assert getChildForRequest(root, request) is replacement  # type: ignore[no-untyped-call]
+    assert seen == ["first", "second"]
+
+    def broken(segment: bytes, request: Any, chosen: Resource) -> Resource:
+        raise RuntimeError("boom")
+
+    door.add("broken", broken)
+    refused = getChildForRequest(root, _LoginRequest(b"/_matrix/client/v3/login"))  # type: ignore[no-untyped-call]
+    assert isinstance(refused, ErrorResource)
+
+
+def test_request_processing_once_is_not_reentrant() -> None:
+    """processing() refuses to be entered twice, so deferred work must stay outside it; the
+    JSON responder and the logging-context helpers have the shapes we call."""
+    from synapse.http.server import respond_with_json
+    from synapse.http.site import SynapseRequest as Real
+    from synapse.logging.context import run_in_background
+
+    assert "Request is already processing" in inspect.getsource(Real.processing)
+    setter = inspect.getsource(Real.requester.fset)  # type: ignore[attr-defined]
+    assert "assert self._requester is None" in setter
+    assert list(inspect.signature(respond_with_json).parameters)[:4] == [
+        "request", "code", "json_object", "send_cors"]
+    assert "f" in inspect.signature(run_in_background).parameters
+    assert "new_context" in inspect.signature(PreserveLoggingContext).parameters
+
+
+class _HeaderRequest:
+    def __init__(self) -> None:
+        self.headers: dict[bytes, bytes] = {}
+
+    def setHeader(self, name: bytes, value: bytes) -> None:
+        self.headers[name.lower()] = value
+
+
+def test_media_file_headers_inline_only_for_safe_types() -> None:
+    """Synapse's add_file_headers: PNG inline with its name, SVG and PDF as attachments,
+    text with a charset; our wrapper adds the sandbox CSP and nosniff."""
+    from hearth.synapse_compat.media_serving import set_file_headers
+
+    png = _HeaderRequest()
+    set_file_headers(png, "image/png", 10, "cat.png")
+    assert png.headers[b"content-disposition"] == b"inline; filename=cat.png"
+    assert png.headers[b"content-length"] == b"10"
+    assert b"sandbox" in png.headers[b"content-security-policy"]
+    assert png.headers[b"x-content-type-options"] == b"nosniff"
+    for mime in ("image/svg+xml", "application/pdf"):
+        other = _HeaderRequest()
+        set_file_headers(other, mime, None, "x")
+        assert other.headers[b"content-disposition"].startswith(b"attachment")
+    text = _HeaderRequest()
+    set_file_headers(text, "text/plain", 1, None)
+    assert text.headers[b"content-type"] == b"text/plain; charset=UTF-8"
+    from synapse.media._base import ThreadedFileSender
+
+    assert list(inspect.signature(ThreadedFileSender.beginFileTransfer).parameters) == [
+        "self", "file", "consumer"]
+
+
+def test_media_local_copy_paths_and_cache_manager() -> None:
+    """Synapse's local layout is local_content/ab/cd/rest, and ensure_media_is_in_local_cache
+    takes a FileInfo as an async context manager."""
+    from synapse.media._base import FileInfo
+    from synapse.media.filepath import MediaFilePaths
+    from synapse.media.media_storage import MediaStorage
+
+    path = MediaFilePaths("/store").local_media_filepath("abcdefgh")
+    assert str(path) == "/store/local_content/ab/cd/efgh"
+    assert FileInfo(None, "abcdefgh").file_id == "abcdefgh"
+    manager = MediaStorage.ensure_media_is_in_local_cache
+    assert list(inspect.signature(manager).parameters) == ["self", "file_info"]
+    assert hasattr(manager(SimpleNamespace(), FileInfo(None, "x")), "__aenter__")  # type: ignore[arg-type]
+
+
+def test_room_media_ids_signature() -> None:
+    """RoomStore.get_media_mxcs_in_room(room_id) is a coroutine giving (local, remote)."""
+    from synapse.storage.databases.main.room import RoomWorkerStore
+
+    method = RoomWorkerStore.get_media_mxcs_in_room
+    assert inspect.iscoroutinefunction(method)
+    assert list(inspect.signature(method).parameters) == ["self", "room_id"]

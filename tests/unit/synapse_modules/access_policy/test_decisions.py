@@ -47,14 +47,14 @@ def test_join_checks_remote_then_public() -> None:
 
 
 def test_media_upload_size_and_quota() -> None:
-    """No upload at all is 403; too large is 413 M_TOO_LARGE; over the quota is 403."""
+    """No upload at all is 403; too large and over the quota are 413 M_TOO_LARGE."""
     assert decisions.may_upload_media(MEMBER, size=10**9, used=10**12).allowed
     assert decisions.may_upload_media(GUEST, size=1, used=0).permission == "media.upload"
     too_large = decisions.may_upload_media(BOT, size=21 * 1024**2, used=0)
     assert (too_large.status, too_large.errcode) == (413, "M_TOO_LARGE")
     assert "20 MB" in too_large.message and "media.max_upload_size" in too_large.message
     over = decisions.may_upload_media(BOT, size=2, used=5 * 1024**3 - 1)
-    assert (over.permission, over.errcode) == ("media.quota", "M_FORBIDDEN")
+    assert (over.permission, over.status, over.errcode) == ("media.quota", 413, "M_TOO_LARGE")
     assert decisions.may_upload_media(BOT, size=1, used=5 * 1024**3 - 1).allowed
 
 
