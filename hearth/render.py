@@ -165,7 +165,8 @@ def _media_repo_config(settings: Settings, secrets: SecretPaths | None,
 def _documented_modules(settings: Settings) -> list[str]:
     """The enabled modules that serve HTTP endpoints, so api_docs describes only those."""
     return [name for name, enabled in (("access_policy", settings.modules.access_policy),
-                                       ("login_security", settings.modules.login_security))
+                                       ("login_security", settings.modules.login_security),
+                                       ("media_repo", settings.media.processing))
             if enabled]
 
 

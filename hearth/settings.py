@@ -190,7 +190,7 @@ class MediaSettings(_Section):
     # globs, matched against the type read from the content). application/octet-stream is
     # what end-to-end encrypted attachments look like: opaque bytes.
     allowed_types: tuple[NonEmptyText, ...] = (
-        "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/heic",
+        "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif",
         "video/mp4", "video/quicktime", "video/webm", "video/x-matroska",
         "audio/mpeg", "audio/mp4", "audio/ogg", "audio/webm", "audio/wav", "audio/flac",
         "application/pdf", "text/plain", "application/zip", "application/octet-stream",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
+    warnings.simplefilter("ignore", UserWarning)  # Pillow on damaged EXIF; stderr is for failures
     request = json.loads(sys.stdin.buffer.read())
     sys.stdout.write(json.dumps(handle(request)))
     sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""Image checks, metadata stripping and thumbnails; run only inside the sandboxed worker.
+"""Image checks, metadata stripping and thumbnails; the functions run only in the sandboxed worker.
 
 Decoding a hostile image can eat memory or time, so nothing here runs in Synapse's process:
 ``image_worker`` calls these functions in a child with resource limits (``sandbox.py``), and
@@ -13,7 +13,8 @@ is turned and re-encoded in its own format, so every client shows it the same wa
 always re-encoded (its metadata lives in item boxes that are not cut out here).
 
 :func:`make_thumbnail` follows Synapse's sizing rules (``scale`` fits inside, never enlarging;
-``crop`` fills and centres) and keeps animation for GIF/WebP output when asked.
+``crop`` fills and centres) and, when asked, keeps the animation of animated GIF, WebP and APNG
+sources (the ones Synapse animates) in GIF or WebP output.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ _FORMATS = {"image/jpeg": ("JPEG", "JPEG"), "image/png": ("PNG", "PNG"),
             "image/avif": ("AVIF", "AVIF")}
 _PILLOW_FORMATS = [name for name, _ in _FORMATS.values()]
 _LOSSLESS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
-_DECODE_ERRORS = (OSError, SyntaxError, EOFError, ValueError, struct.error, zlib.error,
-                  IndexError, KeyError)
+# What Pillow's decoders raise on bad data (RuntimeError: the AVIF decoder's failures).
+_DECODE_ERRORS = (OSError, SyntaxError, EOFError, ValueError, RuntimeError, struct.error,
+                  zlib.error, IndexError, KeyError)
 _ORIENTATION = 0x0112
 _BY = "\N{MULTIPLICATION SIGN}"  # 40000x40000, written as people write it
 BLURHASH_SIDE = 32  # blurhash is computed from a downscale no larger than this
@@ -382,7 +384,9 @@ def _orientation(exif: bytes | None) -> int:
         return 1
     parsed = Image.Exif()
     try:
-        parsed.load(exif)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # damaged EXIF: Pillow warns, skipping tags
+            parsed.load(exif)
     except _DECODE_ERRORS:
         return 1  # unreadable EXIF turns nothing in a viewer either; it is removed anyway
     value = parsed.get(_ORIENTATION, 1)
@@ -493,7 +497,10 @@ def clean_image(src: Path, dst: Path, *, max_pixels: int, max_decoded_bytes: int
         raise ImageRefused("unsupported", f"{what} be processed here; send JPEG, PNG, GIF, "
                            "WebP or AVIF")
     fmt, label = _FORMATS[mime]
-    container = _STRIPPERS[fmt](data) if fmt in _STRIPPERS else None
+    try:
+        container = _STRIPPERS[fmt](data) if fmt in _STRIPPERS else None
+    except (struct.error, IndexError, ValueError) as e:  # a walker read past what is there
+        raise _corrupt(label, str(e)) from None
     # What is decoded is what is kept: the container without its metadata.
     image = _open(container.data if container else data, fmt, label, max_pixels)
     frames = container.frames if container and container.frames else \
@@ -567,6 +574,8 @@ def make_thumbnail(src: Path, dst: Path, *, width: int, height: int, method: Met
     except UnidentifiedImageError:
         raise ImageRefused("unsupported", "Thumbnails are made only of JPEG, PNG, GIF, WebP "
                            "and AVIF images") from None
+    except Image.DecompressionBombError as e:
+        raise ImageRefused("too_large", f"The image is too large to thumbnail: {e}") from None
     except _DECODE_ERRORS as e:
         raise _corrupt("image", str(e) or type(e).__name__) from None
     orientation = _orientation(image.info.get("exif"))

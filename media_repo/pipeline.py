@@ -16,6 +16,7 @@ import hashlib
 import shutil
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,22 +125,12 @@ def _quarantine(path: Path, rules: Rules, sha256: str) -> None:
         target.chmod(0o600)
 
 
-def prepare(upload: Upload, rules: Rules, work: Path) -> Prepared:
-    """Check and process ``upload``; the file to store, or :class:`MediaRejected`."""
-    timings: dict[str, float] = {}
-    size = upload.path.stat().st_size
-    start = time.monotonic()
-    with upload.path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
-    detected = sniff.detect(head, upload.declared_type, size)
-    _allowed(detected, upload)
-    _timed(timings, "sniff", start)
+_Processed = tuple[Path, int | None, int | None, int | None, bool, str | None, Path | None, bool]
 
-    start = time.monotonic()
-    original_sha = sha256_of(upload.path)
-    scanned = _scan(upload.path, upload, rules, original_sha)
-    _timed(timings, "scan", start)
 
+def _process(upload: Upload, detected: sniff.Detected, rules: Rules, work: Path,
+             timings: dict[str, float]) -> _Processed:
+    """Clean an image or probe a video/audio file; the file to store and what it is."""
     stored = upload.path
     width = height = duration_ms = None
     animated = False
@@ -148,11 +139,10 @@ def prepare(upload: Upload, rules: Rules, work: Path) -> Prepared:
     stripped = False
     start = time.monotonic()
     if detected.kind == "image" and detected.mime in CLEANED_IMAGES:
-        cleaned = work / "cleaned"
-        image = image_processing.clean(upload.path, cleaned, rules.limits,
+        image = image_processing.clean(upload.path, work / "cleaned", rules.limits,
                                        max_pixels=rules.max_image_pixels,
                                        max_decoded_bytes=rules.max_image_bytes)
-        stored = cleaned if image.rewritten else upload.path
+        stored = work / "cleaned" if image.rewritten else upload.path
         width, height, animated, blurhash = (image.width, image.height, image.animated,
                                              image.blurhash)
         stripped = bool(image.stripped)
@@ -171,6 +161,34 @@ def prepare(upload: Upload, rules: Rules, work: Path) -> Prepared:
             at = min(1.0, (av.duration_s or 0) / 2)
             video.poster(upload.path, poster, rules.limits, at_s=at, container=av.container)
         _timed(timings, "video" if av.has_video else "audio", start)
+    return stored, width, height, duration_ms, animated, blurhash, poster, stripped
+
+
+def prepare(upload: Upload, rules: Rules, work: Path) -> Prepared:
+    """Check and process ``upload``; the file to store, or :class:`MediaRejected`."""
+    timings: dict[str, float] = {}
+    size = upload.path.stat().st_size
+    start = time.monotonic()
+    with upload.path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    detected = sniff.detect(head, upload.declared_type, size)
+    _allowed(detected, upload)
+    _timed(timings, "sniff", start)
+
+    start = time.monotonic()
+    original_sha = sha256_of(upload.path)
+    # The scan (seconds for a large file) runs beside the decoders (sandboxed): the verdict is
+    # awaited before anything is handed on, so an infected file is never stored either way.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-scan") as pool:
+        scanning = pool.submit(_scan, upload.path, upload, rules, original_sha)
+        try:
+            processed = _process(upload, detected, rules, work, timings)
+        except MediaRejected:
+            scanning.result()  # an infected file is refused as infected, not as malformed
+            raise
+        scanned = scanning.result()
+    timings["scan_and_process"] = time.monotonic() - start
+    stored, width, height, duration_ms, animated, blurhash, poster, stripped = processed
 
     sha = original_sha if stored == upload.path else sha256_of(stored)
     info = MediaInfo(sha256=sha, mime=detected.mime, kind=detected.kind,

@@ -57,14 +57,21 @@ class ClamdScanner:
         """Stream ``path`` to clamd and return its verdict, or raise ScannerUnavailable."""
         with _Exchange(self._target, self.address, self.timeout_s) as exchange:
             # clamd stops reading at its size limit and says so: then read that answer.
-            if exchange.send(b"zINSTREAM\0"):
-                with path.open("rb") as source:
-                    while chunk := source.read(_CHUNK_BYTES):
-                        if not exchange.send(struct.pack(">I", len(chunk)) + chunk):
-                            break
-                    else:
-                        exchange.send(struct.pack(">I", 0))
-            return _verdict(exchange.answer())
+            whole = exchange.send(b"zINSTREAM\0") and self._stream(path, exchange)
+            verdict = _verdict(exchange.answer())
+        if verdict.clean and not whole:
+            raise ScannerUnavailable(f"clamd at {self.address} stopped reading before the end "
+                                     "of the file: its OK is not about the whole file")
+        return verdict
+
+    @staticmethod
+    def _stream(path: Path, exchange: _Exchange) -> bool:
+        """Send ``path`` as INSTREAM chunks and the terminator; False if clamd hung up."""
+        with path.open("rb") as source:
+            while chunk := source.read(_CHUNK_BYTES):
+                if not exchange.send(struct.pack(">I", len(chunk)) + chunk):
+                    return False
+        return exchange.send(struct.pack(">I", 0))
 
     def ping(self) -> bool:
         """Whether clamd answers ``PONG`` to ``zPING`` within the timeout."""
@@ -82,13 +89,6 @@ def verdict_error(verdict: ScanVerdict) -> errors.MediaRejected:
         raise ValueError("a clean verdict is not a refusal")
     return errors.forbidden(
         f"The file was refused: malware was found in it ({verdict.signature})", "infected")
-
-
-def unavailable_error() -> errors.MediaRejected:
-    """The refusal of an upload that could not be scanned (log ScannerUnavailable.reason)."""
-    return errors.unavailable(
-        "The file could not be checked for malware right now; try again later",
-        "scanner_unavailable")
 
 
 def _parse_address(address: str) -> str | tuple[str, int]:

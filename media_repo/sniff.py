@@ -368,9 +368,12 @@ def _script(head: bytes, _size: int) -> _Found | None:
     return None
 
 
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")  # all but tab, newlines, form feed
+
+
 def _few_controls(text: str) -> bool:
-    controls = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f\v") or ch == "\x7f")
-    return controls * 100 <= len(text)
+    """At most one control character in a hundred (an escape sequence or two is fine)."""
+    return len(_CONTROLS.findall(text)) * 100 <= len(text)
 
 
 def _text(head: bytes, size: int) -> _Found | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,16 +72,16 @@ def probe(path: Path, limits: Limits, *, containers: Sequence[str],
         raise errors.malformed("The video/audio file has no video or audio stream")
     duration = _number(fmt.get("duration"))
     if duration is not None and duration > max_duration_s:
-        raise errors.too_large(f"The video/audio is {duration:.0f} s long; the most allowed is "
-                               f"{max_duration_s:.0f} s", "duration")
+        raise errors.too_large(f"The video/audio is {duration:.1f} s long; the most allowed is "
+                               f"{max_duration_s:.1f} s", "duration")
     if duration is not None:
         _check_complete(path, limits, containers, _number(fmt.get("start_time")) or 0.0,
                         duration)
     width, height = _display_size(video[0]) if video else (None, None)
     return AvInfo(container=container, mime=_mime(path, container, fmt, bool(video)),
                   duration_s=duration, width=width, height=height,
-                  video_codec=str(video[0]["codec_name"]) if video else None,
-                  audio_codec=str(audio[0]["codec_name"]) if audio else None,
+                  video_codec=str(video[0].get("codec_name")) if video else None,
+                  audio_codec=str(audio[0].get("codec_name")) if audio else None,
                   has_video=bool(video))
 
 
@@ -90,13 +90,13 @@ def poster(path: Path, dst: Path, limits: Limits, *, at_s: float, container: str
     """Write one JPEG frame of ``path`` (a file ``probe`` accepted as ``container``) taken at
     ``at_s`` seconds to ``dst``, at most ``max_width`` wide with the displayed aspect ratio
     kept; its (width, height)."""
-    scale = (f"scale=w='min({max_width},iw*sar)':h='max(2,trunc(ow/dar/2)*2)',setsar=1")
+    scale = f"scale=w='min({max_width},iw*sar)':h='max(2,trunc(ow/dar/2)*2)',setsar=1"
     demuxer = container.split(",")[0]
-    _run(["ffmpeg", "-nostdin", "-v", "error", "-threads", "2",
+    _run(["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-filter_threads", "1",
           "-protocol_whitelist", "file", "-format_whitelist", demuxer, "-f", demuxer,
           "-ss", f"{max(at_s, 0.0):.3f}", "-i", _url(path),
           "-map", "0:V:0", "-frames:v", "1", "-an", "-sn", "-dn", "-vf", scale,
-          "-q:v", "3", "-f", "mjpeg", "-y", _url(dst)], limits)
+          "-q:v", "3", "-f", "mjpeg", "-y", _url(dst)], limits, _no_picture)
     if not dst.is_file() or dst.stat().st_size == 0:
         raise errors.malformed(f"No picture could be decoded from the video at {at_s:g} s")
     with Image.open(dst) as picture:
@@ -111,7 +111,7 @@ def _ffprobe(path: Path, limits: Limits, containers: Sequence[str],
     demuxers = sorted({name for c in containers for name in c.split(",") if name})
     out = _run(["ffprobe", "-v", "error", "-protocol_whitelist", "file",
                 "-format_whitelist", ",".join(demuxers), "-print_format", "json", *what,
-                _url(path)], limits)
+                _url(path)], limits, _unreadable)
     try:
         found = json.loads(out)
     except ValueError:
@@ -122,19 +122,28 @@ def _ffprobe(path: Path, limits: Limits, containers: Sequence[str],
     return found
 
 
-def _run(argv: list[str], limits: Limits) -> bytes:
+def _run(argv: list[str], limits: Limits,
+         refusal: Callable[[str], errors.MediaRejected]) -> bytes:
+    """``argv``'s output; past a sandbox limit 413, else ``refusal`` of the tool's reason."""
     try:
         return run_limited(argv, limits)
     except SandboxError as e:
         if e.reason != "failed":
             raise errors.too_large("The video/audio file is too costly to process",
                                    "processing_limit") from e
-        # ffprobe ends with "<input>: <why>"; the input is our path, which stays ours.
-        why = e.detail.rsplit(": ", 1)[-1].strip() or "unreadable"
-        if why == "Invalid argument":  # the probed format is not on -format_whitelist
-            raise errors.forbidden("The file's container format is not an allowed video or "
-                                   "audio container", "codec_not_allowed") from e
-        raise errors.malformed(f"The video/audio file is truncated or corrupt: {why}") from e
+        # The tools end with "<input>: <why>"; the input is our path, which stays ours.
+        raise refusal(e.detail.rsplit(": ", 1)[-1].strip() or "unreadable") from e
+
+
+def _unreadable(why: str) -> errors.MediaRejected:
+    if why == "Invalid argument":  # what ffprobe says of a format not on -format_whitelist
+        return errors.forbidden("The file's container format is not an allowed video or "
+                                "audio container", "codec_not_allowed")
+    return errors.malformed(f"The video/audio file is truncated or corrupt: {why}")
+
+
+def _no_picture(why: str) -> errors.MediaRejected:
+    return errors.malformed(f"No picture could be decoded from the video: {why}")
 
 
 def _check_complete(path: Path, limits: Limits, containers: Sequence[str], start: float,

@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 import pytest
 
 from devtools.fake_openai import FakeOpenAI
+from tests.harness.clamd import clamd as clamd  # the session's clamd, for media tests
 from tests.harness.clients import ClientFactory
 from tests.harness.server import Homeserver
 from tests.harness.server_pool import ServerPool

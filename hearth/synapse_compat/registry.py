@@ -197,4 +197,70 @@ INTERNALS: tuple[Internal, ...] = (
         ("hearth/synapse_compat/media_tables.py", "media_repo/download_front.py",
          "media_repo/info_api.py"),
     ),
+    Internal(
+        "homeserver_module_api", "synapse/server.py",
+        "HomeServer.get_module_api(): a new ModuleApi over the homeserver (run_db_interaction, "
+        "defer_to_thread, sleep, looping_background_call, delayed_background_call).",
+        "A media storage provider is built by Synapse's media repository with the HomeServer, "
+        "not a ModuleApi; through this it uses only the module API from then on.",
+        ("hearth/synapse_compat/media_storage.py", "media_repo/storage/provider.py"),
+    ),
+    Internal(
+        "media_background_jobs_instance", "synapse/config/repository.py",
+        "media_instance_running_background_jobs (None: every process serving media) compared "
+        "with HomeServer.get_instance_name(): Synapse's rule for which media process runs the "
+        "media background jobs (synapse/media/url_previewer.py).",
+        "The storage schema migration and the reconciler run on exactly one process that has "
+        "the provider; the background-tasks process may not serve media at all.",
+        ("hearth/synapse_compat/media_storage.py", "media_repo/storage/provider.py"),
+    ),
+    Internal(
+        "storage_provider_interface", "synapse/media/storage_provider.py",
+        "A provider class: static parse_config(dict) (every process), __init__(hs, parsed), "
+        "async store_file(path, FileInfo), async fetch(path, FileInfo) -> Responder | None. "
+        "StorageProviderWrapper skips url_cache files and awaits store_file when "
+        "store_synchronous; MediaStorage.store_into_file (media_storage.py) removes the local "
+        "file and re-raises when a provider raises, before any media row is written. "
+        "FileInfo (media/_base.py): server_name, file_id, url_cache, thumbnail(width, height, "
+        "method, type).",
+        "Synapse's files reach object storage; a failed store fails the upload and leaves no "
+        "media ID pointing at nothing.",
+        ("hearth/synapse_compat/media_storage.py", "media_repo/storage/provider.py"),
+    ),
+    Internal(
+        "file_responder", "synapse/media/media_storage.py",
+        "FileResponder(hs, open_file): a Responder streaming any object with read(n)/close() "
+        "through ThreadedFileSender (media sender thread pool, back-pressure); closes it on "
+        "__exit__.",
+        "fetch() streams blobs (decrypted on the fly) from object storage without reading "
+        "them into memory.",
+        ("hearth/synapse_compat/media_storage.py", "media_repo/storage/provider.py"),
+    ),
+    Internal(
+        "synapse_media_tables", "synapse/storage/schema/main/full_schemas/72/full.sql.sqlite",
+        "local_media_repository(media_id), local_media_repository_thumbnails(media_id, "
+        "thumbnail_width, thumbnail_height, thumbnail_type, thumbnail_method), "
+        "remote_media_cache(media_origin, filesystem_id), remote_media_cache_thumbnails("
+        "media_origin, filesystem_id, thumbnail_*): deleting, purging and retention drop "
+        "these rows (quarantine keeps them).",
+        "The reconciler forgets the mappings of media Synapse deleted, so the object store "
+        "follows Synapse's deletes.",
+        ("hearth/synapse_compat/media_storage_tables.py", "media_repo/storage/reconciler.py"),
+    ),
+    Internal(
+        "media_file_paths_rel", "synapse/media/filepath.py",
+        "MediaFilePaths.local_media_filepath_rel(media_id) = local_content/ab/cd/<rest>: the "
+        "path a storage provider is given for a local original.",
+        "A redirect for a media ID finds its file's mapping.",
+        ("hearth/synapse_compat/media_storage.py", "media_repo/storage/offload.py"),
+    ),
+    Internal(
+        "presign_file_headers", "synapse/media/_base.py",
+        "add_file_headers(request, media_type, size, upload_name) only calls "
+        "request.setHeader(name, value): Content-Type (charset for text), Content-Disposition "
+        "(inline for safe types, RFC 5987 names), Cache-Control.",
+        "A presigned URL asks S3 to answer with exactly the headers Synapse's own download "
+        "would send.",
+        ("hearth/synapse_compat/media_storage.py", "media_repo/storage/offload.py"),
+    ),
 )

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from synapse.module_api import ModuleApi
 
 from hearth.media_repo import edge_signing
 from hearth.media_repo.config import DownloadConfig
 from hearth.media_repo.storage import runtime
+from hearth.media_repo.storage.media_objects import MediaObjects
 from hearth.synapse_compat.media_storage import local_media_rel_path, synapse_file_headers
+from hearth.synapse_compat.media_tables import LocalMedia
 
 
 class ObjectOffload:
@@ -31,23 +32,22 @@ class ObjectOffload:
             self._secret = edge_signing.secret_from_file_text(
                 Path(download.url_key_path).read_text(encoding="utf-8"))
 
-    async def signed_url(self, media: Any, lifetime_s: int) -> str | None:
-        """A URL valid for ``lifetime_s`` seconds of the local media ``media`` (its
-        ``media_id``, ``media_type``, ``upload_name``), or None to stream it."""
+    async def signed_url(self, media: LocalMedia, lifetime_s: int) -> str | None:
+        """A URL valid for ``lifetime_s`` seconds of the local media ``media``, or None to
+        stream it."""
         objects = runtime.current()
         if objects is None:
             return None
-        path = local_media_rel_path(str(media.media_id))
+        path = local_media_rel_path(media.media_id)
         if self._cdn_base_url:
             return await self._edge_url(objects, path, lifetime_s)
-        headers = synapse_file_headers(str(media.media_type),
-                                       getattr(media, "upload_name", None))
+        headers = synapse_file_headers(media.media_type, media.upload_name)
         return await objects.presign(
             path, lifetime_s, content_type=headers["Content-Type"],
             content_disposition=headers["Content-Disposition"],
             cache_control=headers["Cache-Control"])
 
-    async def _edge_url(self, objects: Any, path: str, lifetime_s: int) -> str | None:
+    async def _edge_url(self, objects: MediaObjects, path: str, lifetime_s: int) -> str | None:
         if self._secret is None:
             return None
         blob = await objects.tables.blob_of_path(path)

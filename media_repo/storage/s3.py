@@ -26,6 +26,9 @@ _Config: Any = Config
 _TransferConfig: Any = TransferConfig
 _Session: Any = boto3.session.Session
 PART_SIZE = 16 * 1024 * 1024
+# A stream (the encrypting reader) is read into memory part by part: smaller parts, fewer
+# held at once, so a 100 MB upload holds tens of MB, not the whole file.
+STREAM_PART_SIZE = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,11 @@ class S3ObjectStore:
         self._client = client if client is not None else make_client(location)
         self._transfer = _TransferConfig(multipart_threshold=PART_SIZE,
                                         multipart_chunksize=PART_SIZE, max_concurrency=4)
+        self._stream_transfer = _TransferConfig(
+            multipart_threshold=STREAM_PART_SIZE, multipart_chunksize=STREAM_PART_SIZE,
+            max_concurrency=2)
+        # s3transfer's setting (boto3 does not take it as an argument): parts read ahead.
+        self._stream_transfer.max_in_memory_upload_chunks = 2
 
     def __repr__(self) -> str:
         return f"S3ObjectStore({self._location.endpoint_url or 'aws'}/{self._bucket})"
@@ -95,7 +103,7 @@ class S3ObjectStore:
         try:
             self._client.upload_fileobj(stream, self._bucket, key,
                                         ExtraArgs={"ContentType": content_type},
-                                        Config=self._transfer)
+                                        Config=self._stream_transfer)
         except ObjectStoreError:
             raise
         except Exception as exc:  # boto3 wraps part failures in its own error types

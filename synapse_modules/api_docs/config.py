@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from hearth.configuration.module_config import FrozenConfig, parse_module_config
 
-DocumentedModule = Literal["access_policy", "login_security"]
+DocumentedModule = Literal["access_policy", "login_security", "media_repo"]
 
 
 class ApiDocsConfig(FrozenConfig):

@@ -18,6 +18,7 @@ MFA = "/_synapse/client/hearth/v1/mfa"
 LOGIN_ADMIN = "/_synapse/client/hearth/v1/admin/login_security"
 AI_ACCESS = "/_synapse/client/hearth/v1/ai/access"
 MFA_PAGE = "/_synapse/client/hearth/mfa"
+MEDIA = "/_synapse/client/hearth/v1/media"
 
 Json = dict[str, Any]
 
@@ -258,6 +259,57 @@ def _mfa_page_paths() -> Json:
     }}
 
 
+def _media_paths() -> Json:
+    tag, admin_tag = "Media (user)", "Media (admin)"
+    server = {"name": "server_name", "in": "path", "required": True,
+              "description": "The server part of the mxc:// URI (this server).",
+              "schema": {"type": "string", "examples": ["example.org"]}}
+    media_id = {"name": "media_id", "in": "path", "required": True,
+                "description": "The media ID part of the mxc:// URI.",
+                "schema": {"type": "string", "examples": ["aBcDeFgHiJkLmNoP"]}}
+    query = [{"name": "user_id", "in": "query", "required": False,
+              "description": "A local user: their stored files and bytes.",
+              "schema": {"type": "string"}},
+             {"name": "room_id", "in": "query", "required": False,
+              "description": "A room: the local files its events refer to.",
+              "schema": {"type": "string"}}]
+    usage = _object({"user_id": {"type": "string"}, "room_id": {"type": "string"},
+                     "files": {"type": "integer"}, "bytes": {"type": "integer"}},
+                    ["files", "bytes"])
+    refused = _object({"sha256": {"type": "string"}, "user_id": {"type": "string"},
+                       "reason": {"type": "string"}, "detail": {"type": "string"},
+                       "size": {"type": "integer"}, "refused_ts": {"type": "integer"}},
+                      ["sha256", "user_id", "reason", "refused_ts"])
+    return {
+        f"{MEDIA}/info/{{server_name}}/{{media_id}}": {
+            "parameters": [server, media_id],
+            "get": _operation(
+                "What a stored file is", "Type, size, dimensions, duration and blurhash.",
+                _ref("MediaInfo"), (404, 503), tag=tag,
+                description="The type is the one read from the content at upload. "
+                            "Quarantined media is unknown (404).")},
+        f"{MEDIA}/admin/usage": {"get": _operation(
+            "Media stored by a user, or referred to by a room",
+            "Files and bytes.", usage, (400, 403, 503), tag=admin_tag, parameters=query,
+            description="Give exactly one of `user_id` and `room_id`.")},
+        f"{MEDIA}/admin/stats": {"get": _operation(
+            "All local media and its distinct contents",
+            "Files, bytes and distinct SHA-256 contents (what de-duplication stores once).",
+            _object({"files": {"type": "integer"}, "bytes": {"type": "integer"},
+                     "distinct_contents": {"type": "integer"}},
+                    ["files", "bytes", "distinct_contents"]), (403, 503), tag=admin_tag)},
+        f"{MEDIA}/admin/refused": {"get": _operation(
+            "Uploads refused as malware, newest first", "One page of refusals.",
+            _object({"refused": {"type": "array", "items": refused},
+                     "next_before_ts": {"type": "integer"}}, ["refused"]),
+            (400, 403, 503), tag=admin_tag,
+            parameters=[{"name": "before_ts", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])},
+    }
+
+
 def _document_path() -> Json:
     return {OPENAPI_PATH: {"get": {
         "tags": ["Reference"], "summary": "This document", "security": [],
@@ -267,10 +319,11 @@ def _document_path() -> Json:
 
 
 TAGS = ("Roles (admin)", "AI access (bot)", "Second factor (user)", "Login security (admin)",
-        "Second factor (page)", "Reference")
+        "Second factor (page)", "Media (user)", "Media (admin)", "Reference")
 SECTIONS = {
     "access_policy": (_roles_paths, _ai_access_paths),
     "login_security": (_mfa_paths, _login_admin_paths, _mfa_page_paths),
+    "media_repo": (_media_paths,),
 }
 
 COMPONENTS: Json = {
@@ -288,6 +341,13 @@ COMPONENTS: Json = {
             "role": {"type": "string"}, "description": {"type": "string"},
             "permissions": {"type": "object"}, "rate_limits": {"type": "object"}},
             ["role", "permissions", "rate_limits"]),
+        "MediaInfo": _object({
+            "content_uri": {"type": "string"}, "mimetype": {"type": "string"},
+            "size": {"type": "integer"}, "kind": {"type": "string"},
+            "width": NULLABLE_INT, "height": NULLABLE_INT, "duration_ms": NULLABLE_INT,
+            "animated": {"type": "boolean"}, "blurhash": NULLABLE_STRING,
+            "has_thumbnail": {"type": "boolean"}},
+            ["content_uri", "mimetype", "size"]),
         "MfaStatus": _object({
             "user_id": {"type": "string"}, "role": {"type": "string"},
             "totp_enabled": {"type": "boolean"}, "totp_pending": {"type": "boolean"},

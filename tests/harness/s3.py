@@ -16,6 +16,13 @@ from pathlib import Path
 import pytest
 
 from devtools.s3_server import S3Server
+from tests.harness.server import Homeserver
+from tests.harness.server_pool import ServerPool
+
+# The storage integration tests' server: every file evicted from the local media store at
+# once (so downloads come from S3), the reconciler every second with a short grace.
+STORAGE_TEST_SETTINGS = ("media.local_cache_max=0", "media.reconcile_interval=1s",
+                         "media.orphan_grace=3s")
 
 
 class SessionS3(S3Server):
@@ -24,6 +31,7 @@ class SessionS3(S3Server):
     def __init__(self, workdir: Path) -> None:
         super().__init__(workdir)
         self._names = itertools.count(1)
+        self._engine_buckets: dict[str, str] = {}
         self.key_id_file, self.secret_file = self.write_credentials(workdir / "credentials")
 
     def bucket(self, hint: str = "media") -> str:
@@ -35,6 +43,19 @@ class SessionS3(S3Server):
         return ("media.storage=s3", f"media.s3.endpoint_url={self.endpoint_url}",
                 f"media.s3.bucket={bucket}", f"media.s3.access_key_id_file={self.key_id_file}",
                 f"media.s3.secret_access_key_file={self.secret_file}", *extra)
+
+    def storage_homeserver(self, pool: ServerPool, engine: str) -> Homeserver:
+        """The pool's homeserver on ``engine`` storing media in this server's bucket for that
+        engine, with ``STORAGE_TEST_SETTINGS``."""
+        bucket = self._engine_buckets.get(engine)
+        if bucket is None:
+            bucket = self._engine_buckets[engine] = self.bucket(f"hs-{engine}")
+        return pool.get(engine, self.settings(bucket, *STORAGE_TEST_SETTINGS))
+
+    def bucket_of(self, server: Homeserver) -> str:
+        """The bucket a homeserver's settings name."""
+        return next(s.split("=", 1)[1] for s in server.settings
+                    if s.startswith("media.s3.bucket="))
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
         """The keys in ``bucket`` under ``prefix``."""

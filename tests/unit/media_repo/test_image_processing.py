@@ -51,7 +51,7 @@ def test_thumbnail_through_the_sandbox(tmp_path: Path) -> None:
     info = image_processing.thumbnail(make.gif(tmp_path / "a.gif"), dst, LIMITS, width=20,
                                       height=20, method="scale", fmt="webp", animated=True)
     assert info == ThumbnailInfo("image/webp", 20, 15, True)
-    assert Image.open(dst).n_frames == 4
+    assert getattr(Image.open(dst), "n_frames", 1) == 4
 
 
 def rejected(call: Callable[[], object]) -> MediaRejected:

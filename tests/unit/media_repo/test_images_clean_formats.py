@@ -49,7 +49,7 @@ def test_apng_round_trips_with_its_frames(tmp_path: Path) -> None:
     pictures[0].save(src, "PNG", save_all=True, append_images=pictures[1:], duration=60)
     info = images.clean_image(src, tmp_path / "clean", **LIMITS)
     assert (info.animated, info.frames) == (True, 3)
-    assert Image.open(tmp_path / "clean").n_frames == 3
+    assert getattr(Image.open(tmp_path / "clean"), "n_frames", 1) == 3
 
 
 def test_clean_file_is_copied_unchanged(tmp_path: Path) -> None:

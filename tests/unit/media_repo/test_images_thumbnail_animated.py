@@ -41,14 +41,14 @@ def test_animated_source_stays_animated(tmp_path: Path, source: str,
     """All frames, their durations and the loop count survive scaling."""
     src = SOURCES[source](tmp_path / source)
     with Image.open(src) as original:
-        count = original.n_frames
+        count = getattr(original, "n_frames", 1)
         timings = durations(original)
     dst = tmp_path / "thumb"
     info = images.make_thumbnail(src, dst, width=20, height=20, method="scale", fmt=fmt,
                                  animated=True)
     assert info.animated and (info.width, info.height) == (20, 15)
     with Image.open(dst) as thumb:
-        assert thumb.n_frames == count
+        assert getattr(thumb, "n_frames", 1) == count
         assert thumb.info.get("loop") == 0
         assert durations(thumb) == timings
         assert thumb.size == (20, 15)
@@ -96,4 +96,4 @@ def test_gif_without_loop_count_loops_forever_as_synapse(tmp_path: Path) -> None
     images.make_thumbnail(src, dst, width=20, height=20, method="scale", fmt="webp",
                           animated=True)
     with Image.open(dst) as thumb:
-        assert thumb.info["loop"] == 0 and thumb.n_frames == 2
+        assert thumb.info["loop"] == 0 and getattr(thumb, "n_frames", 1) == 2

@@ -12,7 +12,6 @@ import pytest
 from devtools.clamd import EICAR, Clamd, signature_name
 from hearth.media_repo.scanner import ClamdScanner, ScannerUnavailable, ScanVerdict
 from tests.harness.clamd import SessionClamd
-from tests.harness.clamd import clamd as clamd  # the fixture (until tests/conftest.py has it)
 
 TIMEOUT_S = 30.0
 

@@ -17,7 +17,6 @@ from hearth.media_repo.scanner import (
     ClamdScanner,
     ScannerUnavailable,
     ScanVerdict,
-    unavailable_error,
     verdict_error,
 )
 
@@ -65,13 +64,13 @@ class FakeClamd:
     def read_stream(self, conn: socket.socket) -> None:
         """Read INSTREAM chunks up to the zero-length terminator, keeping each one."""
         while True:
-            size = struct.unpack(">I", self._exactly(conn, 4))[0]
+            size = struct.unpack(">I", self.exactly(conn, 4))[0]
             if size == 0:
                 return
-            self.chunks.append(self._exactly(conn, size))
+            self.chunks.append(self.exactly(conn, size))
 
     @staticmethod
-    def _exactly(conn: socket.socket, count: int) -> bytes:
+    def exactly(conn: socket.socket, count: int) -> bytes:
         data = b""
         while len(data) < count:
             more = conn.recv(count - len(data))
@@ -187,6 +186,24 @@ def test_scan_refuses_a_server_that_hangs_up_at_once(fake: Callable[[Behaviour],
         ClamdScanner(server.address, 10).scan_file(upload)
 
 
+def answering_early(conn: socket.socket, server: FakeClamd) -> None:
+    """Read the command and one chunk, say OK, hang up while the client still sends."""
+    server.read_command(conn)
+    size = struct.unpack(">I", server.exactly(conn, 4))[0]
+    server.exactly(conn, size)
+    conn.sendall(b"stream: OK\0")
+
+
+def test_scan_refuses_an_ok_about_part_of_the_file(fake: Callable[[Behaviour], FakeClamd],
+                                                   tmp_path: Path) -> None:
+    """An OK given before the whole file was sent is no verdict on the file."""
+    server = fake(answering_early)
+    big = tmp_path / "big"
+    big.write_bytes(b"\0" * (32 << 20))
+    with pytest.raises(ScannerUnavailable):
+        ClamdScanner(server.address, 10).scan_file(big)
+
+
 def test_scan_of_a_silent_server_times_out(fake: Callable[[Behaviour], FakeClamd],
                                            upload: Path) -> None:
     """A server that reads the file and never answers: ScannerUnavailable after the timeout."""
@@ -252,9 +269,3 @@ def test_verdict_error_of_a_clean_verdict_is_a_bug() -> None:
     with pytest.raises(ValueError):
         verdict_error(ScanVerdict(clean=True))
 
-
-def test_unavailable_error_asks_to_try_again() -> None:
-    """An unscanned upload refused is 503, reason scanner_unavailable."""
-    error = unavailable_error()
-    assert (error.status, error.errcode, error.reason) == (503, "M_UNKNOWN",
-                                                           "scanner_unavailable")

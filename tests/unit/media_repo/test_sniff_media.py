@@ -9,7 +9,7 @@ import pytest
 from hearth.media_repo import sniff
 from tests.unit.media_repo import fixtures_images as make
 
-EXPECTED = {
+EXPECTED: dict[str, tuple[str, sniff.Kind]] = {
     "mp4": ("video/mp4", "video"), "mov": ("video/quicktime", "video"),
     "m4a": ("audio/mp4", "audio"), "mp4-audio": ("audio/mp4", "audio"),
     "webm": ("video/webm", "video"), "webm-audio": ("audio/webm", "audio"),

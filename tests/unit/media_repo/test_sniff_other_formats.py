@@ -39,7 +39,7 @@ def _pe() -> bytes:
 
 PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages "
        b"/Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
-CASES = {
+CASES: dict[str, tuple[bytes, str, sniff.Kind]] = {
     "pdf": (PDF, "application/pdf", "document"),
     "zip": (_zip(("a.txt",)), "application/zip", "archive"),
     "docx": (_zip(("[Content_Types].xml", "word/document.xml")), "application/zip", "archive"),

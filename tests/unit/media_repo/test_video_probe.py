@@ -16,7 +16,8 @@ DEFAULTS = MediaSettings()
 PICTURE = ["-f", "lavfi", "-i", "testsrc2=size={size}:rate=25"]
 SOUND = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
 
-# name -> (ffmpeg arguments, size of the picture or None, container, mime, video, audio codec)
+# name -> (ffmpeg arguments, size of the picture or None, container, mime, video codec,
+# audio codec or "" for none)
 FORMATS: dict[str, tuple[list[str], str | None, str, str, str | None, str]] = {
     "mp4": (["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "mp4"],
             "320x240", "mov,mp4,m4a,3gp,3g2,mj2", "video/mp4", "h264", "aac"),
@@ -29,12 +30,29 @@ FORMATS: dict[str, tuple[list[str], str | None, str, str, str | None, str]] = {
             "160x120", "matroska,webm", "video/x-matroska", "h264", "flac"),
     "ogv": (["-c:v", "libtheora", "-c:a", "libvorbis", "-f", "ogg"],
             "192x108", "ogg", "video/ogg", "theora", "vorbis"),
+    "hevc": (["-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1",
+              "-c:a", "aac", "-f", "mp4"],
+             "320x180", "mov,mp4,m4a,3gp,3g2,mj2", "video/mp4", "hevc", "aac"),
+    "av1": (["-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8",
+             "-c:a", "libopus", "-f", "webm"],
+            "208x120", "matroska,webm", "video/webm", "av1", "opus"),
+    "vp8": (["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libvorbis", "-f", "webm"],
+            "240x160", "matroska,webm", "video/webm", "vp8", "vorbis"),
+    "mpeg4": (["-c:v", "mpeg4", "-c:a", "aac", "-f", "mp4"],
+              "352x288", "mov,mp4,m4a,3gp,3g2,mj2", "video/mp4", "mpeg4", "aac"),
+    "10bit": (["-c:v", "libx264", "-pix_fmt", "yuv420p10le", "-an", "-f", "mp4"],
+              "128x96", "mov,mp4,m4a,3gp,3g2,mj2", "video/mp4", "h264", ""),
     "m4a": (["-c:a", "aac", "-f", "ipod"], None, "mov,mp4,m4a,3gp,3g2,mj2", "audio/mp4",
             None, "aac"),
+    "alac": (["-c:a", "alac", "-f", "ipod"], None, "mov,mp4,m4a,3gp,3g2,mj2", "audio/mp4",
+             None, "alac"),
     "ogg": (["-c:a", "libvorbis", "-f", "ogg"], None, "ogg", "audio/ogg", None, "vorbis"),
     "opus": (["-c:a", "libopus", "-f", "ogg"], None, "ogg", "audio/ogg", None, "opus"),
     "mp3": (["-c:a", "libmp3lame", "-f", "mp3"], None, "mp3", "audio/mpeg", None, "mp3"),
     "wav": (["-c:a", "pcm_s16le", "-f", "wav"], None, "wav", "audio/wav", None, "pcm_s16le"),
+    "wav24": (["-c:a", "pcm_s24le", "-f", "wav"], None, "wav", "audio/wav", None, "pcm_s24le"),
+    "wavf32": (["-c:a", "pcm_f32le", "-f", "wav"], None, "wav", "audio/wav", None,
+               "pcm_f32le"),
     "flac": (["-c:a", "flac", "-f", "flac"], None, "flac", "audio/flac", None, "flac"),
 }
 
@@ -73,7 +91,7 @@ def test_probe_accepts_each_allowed_format(samples: dict[str, Path], name: str) 
     width, height = (int(n) for n in size.split("x")) if size else (None, None)
     assert info == AvInfo(container=container, mime=mime, duration_s=info.duration_s,
                           width=width, height=height, video_codec=video_codec,
-                          audio_codec=audio_codec, has_video=size is not None)
+                          audio_codec=audio_codec or None, has_video=size is not None)
     assert info.duration_s == pytest.approx(2.0, abs=0.1)
 
 

@@ -98,6 +98,7 @@ def test_probe_refuses_a_file_longer_than_the_limit(tmp_path: Path) -> None:
     """Past max_duration_s: 413 M_TOO_LARGE, reason duration."""
     error = refusal(make(tmp_path, "mp3", seconds=3), max_duration_s=2.0)
     assert (error.status, error.errcode, error.reason) == (413, "M_TOO_LARGE", "duration")
+    assert "the most allowed is 2.0 s" in error.message
 
 
 def test_probe_accepts_a_file_as_long_as_the_limit(tmp_path: Path) -> None:
@@ -122,6 +123,16 @@ def test_probe_refuses_a_truncated_mp4_with_its_index_in_front(tmp_path: Path) -
     error = refusal(cut(mp4, 0.5))
     assert error.reason == "malformed"
     assert "its data stops at" in error.message
+
+
+def test_probe_refuses_a_file_with_neither_picture_nor_sound(tmp_path: Path) -> None:
+    """A Matroska file holding only subtitles is not a video or audio file."""
+    srt = tmp_path / "subtitles.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,500\nHello\n\n")
+    mkv = ffmpeg(tmp_path / "mkv", "-i", str(srt), "-c:s", "srt", "-f", "matroska")
+    error = refusal(mkv)
+    assert (error.reason, error.message) == (
+        "malformed", "The video/audio file has no video or audio stream")
 
 
 def test_probe_refuses_random_bytes(tmp_path: Path) -> None:

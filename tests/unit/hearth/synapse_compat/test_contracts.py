@@ -371,3 +371,206 @@ def test_room_media_ids_signature() -> None:
     method = RoomWorkerStore.get_media_mxcs_in_room
     assert inspect.iscoroutinefunction(method)
     assert list(inspect.signature(method).parameters) == ["self", "room_id"]
+
+
+# --- media storage provider (media_repo/storage) ---------------------------------------------
+
+
+def test_homeserver_module_api_is_built_from_the_homeserver() -> None:
+    """HomeServer.get_module_api builds a ModuleApi over itself; our helper returns it."""
+    from synapse.server import HomeServer
+
+    from hearth.synapse_compat.media_storage import module_api_of
+
+    assert "ModuleApi(self" in inspect.getsource(HomeServer.get_module_api)
+    api = object()
+    assert module_api_of(SimpleNamespace(get_module_api=lambda: api)) is api
+
+
+def test_media_background_jobs_instance_follows_synapse_rule() -> None:
+    """Synapse runs media jobs where the setting names this instance, or everywhere when it
+    is unset; ours decides the same for the three cases."""
+    from synapse.config.repository import ContentRepositoryConfig
+    from synapse.media.url_previewer import UrlPreviewer
+
+    from hearth.synapse_compat.media_storage import runs_media_background_jobs
+
+    assert "media_instance_running_background_jobs" in inspect.getsource(
+        ContentRepositoryConfig.read_config)
+    rule = inspect.getsource(UrlPreviewer.__init__)
+    assert "instance_running_jobs is None" in rule
+    assert "instance_running_jobs == hs.get_instance_name()" in rule
+
+    def hs(setting: str | None, name: str) -> Any:
+        return SimpleNamespace(config=SimpleNamespace(media=SimpleNamespace(
+            media_instance_running_background_jobs=setting)), get_instance_name=lambda: name)
+
+    assert runs_media_background_jobs(hs(None, "media1"))
+    assert runs_media_background_jobs(hs("media1", "media1"))
+    assert not runs_media_background_jobs(hs("media1", "media2"))
+
+
+def _media_storage(tmp_path: Any, provider: Any) -> Any:
+    from synapse.media.filepath import MediaFilePaths
+    from synapse.media.media_storage import MediaStorage
+    from synapse.media.storage_provider import FileStorageProviderBackend, StorageProviderWrapper
+
+    async def not_spam(*_: Any) -> str:
+        return "NOT_SPAM"
+
+    hs = SimpleNamespace(
+        get_reactor=lambda: None, get_clock=lambda: None,
+        config=SimpleNamespace(media=SimpleNamespace(media_store_path=str(tmp_path))),
+        get_module_api_callbacks=lambda: SimpleNamespace(spam_checker=SimpleNamespace(
+            NOT_SPAM="NOT_SPAM", check_media_file_for_spam=not_spam)))
+    wrapper = StorageProviderWrapper(provider, store_local=True, store_synchronous=True,
+                                     store_remote=True)
+    return MediaStorage(hs, MediaFilePaths(str(tmp_path)), [wrapper],  # type: ignore[arg-type]
+                        FileStorageProviderBackend(hs, str(tmp_path)))  # type: ignore[arg-type]
+
+
+def test_storage_provider_interface_failed_store_removes_the_local_file(tmp_path: Any) -> None:
+    """A provider raising in store_file (store_synchronous) fails the store: Synapse removes
+    the file it wrote and re-raises before any media row could be written."""
+    from synapse.api.errors import SynapseError
+    from synapse.media._base import FileInfo
+
+    from hearth.synapse_compat.media_storage import describe_file
+
+    seen: list[Any] = []
+
+    class Refusing:
+        async def store_file(self, path: str, file_info: Any) -> None:
+            seen.append((path, describe_file(file_info)))
+            raise SynapseError(503, "The media store is unavailable")
+
+    storage = _media_storage(tmp_path, Refusing())
+
+    async def upload() -> None:
+        async with storage.store_into_file(FileInfo(None, "abcdefgh")) as (handle, _):
+            handle.write(b"bytes")
+
+    with pytest.raises(SynapseError, match="unavailable"):
+        asyncio.run(upload())
+    assert not (tmp_path / "local_content/ab/cd/efgh").exists()
+    assert seen[0][0] == "local_content/ab/cd/efgh"
+    assert (seen[0][1].server_name, seen[0][1].file_id, seen[0][1].thumbnail) == (
+        None, "abcdefgh", None)
+
+
+def test_storage_provider_interface_wrapper_skips_url_previews_and_awaits() -> None:
+    """The wrapper never hands URL-preview files to the provider and awaits store_file; the
+    provider class is loaded with parse_config then (hs, parsed)."""
+    from synapse.media._base import FileInfo, ThumbnailInfo
+    from synapse.media.media_repository import MediaRepository
+    from synapse.media.storage_provider import StorageProviderWrapper
+    from synapse.util.module_loader import load_module
+
+    from hearth.synapse_compat.media_storage import describe_file
+
+    stored: list[str] = []
+
+    class Recording:
+        async def store_file(self, path: str, file_info: Any) -> None:
+            stored.append(path)
+
+        async def fetch(self, path: str, file_info: Any) -> Any:
+            stored.append("fetch " + path)
+
+    wrapper = StorageProviderWrapper(Recording(), True, True, True)  # type: ignore[arg-type]
+    asyncio.run(wrapper.store_file("url", FileInfo(None, "x", url_cache=True)))
+    asyncio.run(wrapper.store_file("kept", FileInfo("other.org", "fsid")))
+    assert asyncio.run(wrapper.fetch("url", FileInfo(None, "x", url_cache=True))) is None
+    assert stored == ["kept"]
+    thumb = describe_file(FileInfo(None, "x", thumbnail=ThumbnailInfo(32, 24, "crop",
+                                                                       "image/png", 10)))
+    assert thumb.thumbnail == (32, 24, "image/png", "crop")
+    assert "clz(hs, provider_config)" in inspect.getsource(MediaRepository.__init__)
+    assert "parse_config" in inspect.getsource(load_module)
+
+
+def test_file_responder_streams_a_reader_and_closes_it() -> None:
+    """FileResponder(hs, reader) streams with ThreadedFileSender and closes on exit."""
+    import io
+
+    from synapse.media.media_storage import FileResponder
+
+    from hearth.synapse_compat.media_storage import file_responder
+
+    assert "ThreadedFileSender" in inspect.getsource(FileResponder.write_to_consumer)
+    reader = io.BytesIO(b"x")
+    responder = file_responder(SimpleNamespace(), reader)
+    assert isinstance(responder, FileResponder)
+    with responder:
+        pass
+    assert reader.closed
+
+
+def test_synapse_media_tables_deleted_media_found_on_synapse_schema(tmp_path: Any) -> None:
+    """On the schema Synapse creates, the reconciler's query finds exactly the mappings whose
+    media rows are gone: local and remote, originals and thumbnails; quarantined kept."""
+    import sqlite3
+
+    from synapse.storage.database import LoggingDatabaseConnection
+    from synapse.storage.engines import create_engine
+    from synapse.storage.prepare_database import prepare_database
+
+    from hearth.media_repo.storage.blobs import OBJECTS, SCHEMA
+    from hearth.owned_tables import migrate_txn
+    from hearth.synapse_compat.media_storage_tables import media_gone_txn
+
+    path = str(tmp_path / "homeserver.db")
+    engine = create_engine({"name": "sqlite3", "args": {"database": path}})
+    conn = sqlite3.connect(path)
+    prepare_database(LoggingDatabaseConnection(conn=conn, engine=engine, default_txn_name="t",
+                                               server_name="hs"), engine, config=None)
+    cursor = conn.cursor()
+    migrate_txn(cursor, SCHEMA)
+    cursor.execute("INSERT INTO local_media_repository (media_id, media_type, created_ts, "
+                   "quarantined_by) VALUES ('kept', 'image/png', 0, NULL), "
+                   "('quarantined', 'image/png', 0, '@admin:hs')")
+    cursor.execute("INSERT INTO local_media_repository_thumbnails (media_id, thumbnail_width, "
+                   "thumbnail_height, thumbnail_type, thumbnail_method, thumbnail_length) "
+                   "VALUES ('kept', 32, 32, 'image/png', 'crop', 1)")
+    cursor.execute("INSERT INTO remote_media_cache (media_origin, media_id, filesystem_id) "
+                   "VALUES ('o.org', 'm', 'fs1')")
+    cursor.execute("INSERT INTO remote_media_cache_thumbnails (media_origin, media_id, "
+                   "thumbnail_width, thumbnail_height, thumbnail_type, thumbnail_method, "
+                   "filesystem_id) VALUES ('o.org', 'm', 32, 32, 'image/png', 'crop', 'fs1')")
+    rows = [("l/kept", "", "kept", None), ("l/quarantined", "", "quarantined", None),
+            ("l/gone", "", "gone", None), ("t/kept", "", "kept", 32), ("t/other", "", "kept", 64),
+            ("r/kept", "o.org", "fs1", None), ("r/gone", "o.org", "fs2", None),
+            ("rt/kept", "o.org", "fs1", 32), ("rt/gone", "o.org", "fs1", 96)]
+    for path_, origin, file_id, width in rows:
+        cursor.execute(f"INSERT INTO {OBJECTS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 0)",
+                       (path_, origin, file_id, width, width, width and "image/png",
+                        width and "crop", "0" * 64))
+    gone, after = media_gone_txn(cursor, OBJECTS, 1, "", 100)
+    assert sorted(gone) == ["l/gone", "r/gone", "rt/gone", "t/other"] and after is None
+    conn.close()
+
+
+def test_media_file_paths_rel_layout_of_local_media() -> None:
+    """Local originals are local_content/ab/cd/<rest>, as Synapse hands them to providers."""
+    from synapse.media.filepath import MediaFilePaths
+
+    from hearth.synapse_compat.media_storage import local_media_rel_path
+
+    assert local_media_rel_path("abcdefgh") == "local_content/ab/cd/efgh"
+    assert MediaFilePaths("/store").local_media_filepath_rel("abcdefgh") == \
+        local_media_rel_path("abcdefgh")
+
+
+def test_presign_file_headers_are_synapse_download_headers() -> None:
+    """The recorded headers are Synapse's: inline for safe images, attachment for SVG,
+    RFC 5987 file names, charset for text, Synapse's cache policy."""
+    from hearth.synapse_compat.media_storage import synapse_file_headers
+
+    png = synapse_file_headers("image/png", "a b.png")
+    assert png["Content-Type"] == "image/png"
+    assert png["Content-Disposition"] == "inline; filename*=utf-8''a%20b.png"
+    assert "max-age" in png["Cache-Control"]
+    svg = synapse_file_headers("image/svg+xml", None)
+    assert svg["Content-Disposition"] == "attachment"
+    assert synapse_file_headers("text/plain", None)["Content-Type"] == (
+        "text/plain; charset=UTF-8")

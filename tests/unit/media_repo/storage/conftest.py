@@ -130,10 +130,10 @@ def make_objects(synapse_db: Database, media_store: Path, fs_store: FilesystemOb
                  clock: Clock) -> MakeObjects:
     """MediaObjects over Synapse's schema; the filesystem store unless another is given."""
     def make(store: ObjectStore | None = None, key: bytes | None = None,
-             prefix: str = "") -> MediaObjects:
+             prefix: str = "", sleep: Callable[[float], Any] = asyncio.sleep) -> MediaObjects:
         return MediaObjects(store=store or fs_store, tables=BlobTables(runner(synapse_db)),
                             media_store_path=str(media_store), prefix=prefix, key=key,
-                            in_thread=in_thread, sleep=asyncio.sleep, server_name=SERVER,
+                            in_thread=in_thread, sleep=sleep, server_name=SERVER,
                             clock=clock)
     return make
 

@@ -13,11 +13,12 @@ from pathlib import Path
 from hearth.render import PROJECT_DIR
 from hearth.synapse_modules.api_docs.document import build_document
 
-MODULES_DIR = PROJECT_DIR / "synapse_modules"
+# The parts that run in Synapse and register resources.
+PART_DIRS = (PROJECT_DIR / "synapse_modules", PROJECT_DIR / "media_repo")
 # Registered paths that add no endpoint of ours, and why.
 NOT_ENDPOINTS = {
-    "/_matrix": "login_security's gate stands in for Synapse's own /_matrix tree to note "
-                "login addresses; the endpoints below it are Synapse's",
+    "/_matrix": "the front door (hearth/synapse_compat/front_door.py) stands in for Synapse's "
+                "own /_matrix tree; the endpoints below it are Synapse's",
 }
 
 
@@ -39,9 +40,9 @@ def _resolve(node: ast.expr, path: Path) -> str:
 
 
 def registered_paths() -> dict[str, str]:
-    """Each path passed to ``register_web_resource`` under synapse_modules/, with its call site."""
+    """Each path passed to ``register_web_resource`` in the parts, with its call site."""
     found: dict[str, str] = {}
-    for path in sorted(MODULES_DIR.rglob("*.py")):
+    for path in sorted(p for folder in PART_DIRS for p in folder.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr == "register_web_resource":
@@ -56,6 +57,7 @@ def test_the_scan_finds_the_known_registrations() -> None:
     assert "/_synapse/client/hearth/v1/admin/roles" in paths
     assert "/_synapse/client/hearth/mfa" in paths
     assert "/_synapse/client/hearth/v1/openapi.json" in paths
+    assert "/_synapse/client/hearth/v1/media" in paths
 
 
 def test_every_registered_path_is_documented() -> None:
