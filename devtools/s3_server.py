@@ -12,7 +12,7 @@ the port and every open connection (moto keeps its objects), ``start_front`` ope
 
     python -m devtools.s3_server --port 19000 --bucket media
 
-prints ``ready: http://127.0.0.1:19000`` and serves until interrupted.
+prints ``ready: http://127.0.0.1:19000`` and serves until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import hmac
 import http.client
+import signal
 import socket
 import sys
 import threading
@@ -345,11 +346,12 @@ def main() -> None:
     server.start()
     for bucket in args.bucket:
         server.create_bucket(bucket)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     print(f"ready: {server.endpoint_url}", flush=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        stopping.wait()
     finally:
         server.stop()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 
+from hearth.media_repo.scanner import ClamdScanner
 from hearth.model_endpoint import model_api_key
 from hearth.render import BOT_METRICS_PORT, ports_needed
 from hearth.settings import Settings
@@ -52,8 +53,30 @@ def preflight(settings: Settings, required: dict[str, str] | None = None) -> Non
             f"PostgreSQL is not reachable at {settings.database.host}:{settings.database.port} "
             "(database.host / database.port)"
         )
+    _media_checks(settings)
     if settings.redis.enabled and not _reachable(settings.redis.host, settings.redis.port):
         raise PreflightError(
             f"Redis is not reachable at {settings.redis.host}:{settings.redis.port} "
             "(redis.host / redis.port)"
         )
+
+
+def _media_checks(settings: Settings) -> None:
+    """The media pipeline's tools: ffprobe/ffmpeg, and clamd when uploads must be scanned."""
+    media = settings.media
+    if not media.processing:
+        return
+    for command in ("ffprobe", "ffmpeg"):
+        if shutil.which(command) is None:
+            raise PreflightError(
+                f"the command '{command}' is missing and media.processing is on (video and "
+                "audio uploads are probed with it); install the system package 'ffmpeg' "
+                "(apt-get install ffmpeg)")
+    scan = media.scan
+    if scan.enabled and scan.on_unavailable == "refuse" and not ClamdScanner(
+            scan.clamd, 3.0).ping():
+        raise PreflightError(
+            f"clamd does not answer at {scan.clamd} (media.scan.clamd) and uploads must be "
+            "scanned, so every upload would be refused: start it (apt-get install "
+            "clamav-daemon; systemctl start clamav-daemon), point media.scan.clamd at it, or "
+            "set media.scan.enabled=false")

@@ -89,6 +89,12 @@ class StorageConfig(FrozenConfig):
             raise bad("secret_access_key_file" if self.access_key_id_file
                       else "access_key_id_file",
                       "give both credential files, or neither (boto3's default chain)")
+        if self.backend == "filesystem":
+            objects, cache = Path(self.directory).resolve(), Path(self.media_store_path).resolve()
+            if objects == cache or objects.is_relative_to(cache) or cache.is_relative_to(objects):
+                raise bad("directory", f"got {self.directory!r}, which overlaps the media store "
+                          f"{self.media_store_path!r} (its files are evicted): use a directory "
+                          "of its own")
         if self.prefix.startswith("/") or ".." in self.prefix.split("/"):
             raise bad("prefix", f"got {self.prefix!r}, expected a key prefix such as hearth/")
 

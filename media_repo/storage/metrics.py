@@ -50,6 +50,9 @@ RECONCILE_REMOVALS = Counter(
 RECONCILE_FREED = Counter(
     "hearth_media_storage_reconcile_freed_bytes_total",
     "Bytes the reconciler freed in the object store", ["server_name"])
+RECONCILE_LAST_PASS = Gauge(
+    "hearth_media_storage_reconcile_last_pass_timestamp_seconds",
+    "When the last reconciler pass that completed had started (Unix time)", ["server_name"])
 RECONCILE_FAILURES = Counter(
     "hearth_media_storage_reconcile_failures_total",
     "Reconciler passes that stopped on an error", ["server_name"])

@@ -123,6 +123,9 @@ class ObjectStorageProvider:
         except StorageUnavailable as exc:
             logger.error("media storage: could not fetch %s: %s", path, exc)
             raise SynapseError(503, UNAVAILABLE, Codes.UNKNOWN) from None
+        except Exception:
+            logger.exception("media storage: could not fetch %s", path)
+            raise SynapseError(503, UNAVAILABLE, Codes.UNKNOWN) from None
         if reader is None:
             return None
         return file_responder(self._hs, reader)

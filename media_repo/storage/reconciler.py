@@ -8,7 +8,8 @@ a. forgets the mappings whose media row Synapse dropped (quarantined media keeps
    its mappings stay), and removes the local file at that path if one is left;
 b. deletes the blobs no mapping points at any more, with their objects;
 c. deletes objects under ``<prefix>blobs/`` that have no blob row (left by an upload that
-   failed between storing the object and recording it).
+   failed between storing the object and recording it), and on S3 aborts the multipart
+   uploads there that never completed (their parts are stored, and billed, but no object).
 
 Everything must be older than ``grace_ms`` first, so an upload in flight (its object stored,
 Synapse's row not yet written) is never taken for an orphan. A blob is marked as being deleted
@@ -55,6 +56,7 @@ class ReconcileReport:
     blobs_removed: int = 0
     objects_removed: int = 0
     bytes_freed: int = 0
+    uploads_aborted: int = 0
 
 
 class Reconciler:
@@ -83,19 +85,22 @@ class Reconciler:
         try:
             blobs, freed = await self._delete_unreferenced_blobs(cutoff, now)
             objects, orphan_bytes = await self._delete_orphan_objects(cutoff)
+            aborted = await self._abort_stale_uploads(cutoff)
         except ObjectStoreError:
             metrics.RECONCILE_FAILURES.labels(self._server_name).inc()
             self._count(ReconcileReport(mappings, blobs, 0, freed))
             raise
-        report = ReconcileReport(mappings, blobs, objects, freed + orphan_bytes)
+        report = ReconcileReport(mappings, blobs, objects, freed + orphan_bytes, aborted)
         self._count(report)
+        metrics.RECONCILE_LAST_PASS.labels(self._server_name).set(now / 1000)
         if report != ReconcileReport():
             logger.info("media storage: reconciled: %s", report)
         return report
 
     def _count(self, report: ReconcileReport) -> None:
         for kind, value in (("mapping", report.mappings_removed), ("blob", report.blobs_removed),
-                            ("object", report.objects_removed)):
+                            ("object", report.objects_removed),
+                            ("multipart_upload", report.uploads_aborted)):
             metrics.RECONCILE_REMOVALS.labels(self._server_name, kind).inc(value)
         metrics.RECONCILE_FREED.labels(self._server_name).inc(report.bytes_freed)
 
@@ -130,6 +135,13 @@ class Reconciler:
                     freed += blob.stored_size
             if len(candidates) < PAGE:
                 return removed, freed
+
+    async def _abort_stale_uploads(self, cutoff: int) -> int:
+        abort = getattr(self._store, "abort_stale_uploads", None)
+        if abort is None:
+            return 0  # a directory has no multipart uploads
+        aborted: int = await self._in_thread(abort, self._prefix + BLOBS, cutoff)
+        return aborted
 
     async def _delete_orphan_objects(self, cutoff: int) -> tuple[int, int]:
         removed = freed = 0

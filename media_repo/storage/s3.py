@@ -147,6 +147,25 @@ class S3ObjectStore:
         except (BotoCoreError, ClientError) as exc:
             raise _failure("list", prefix, exc) from exc
 
+    def abort_stale_uploads(self, prefix: str, started_before_ms: int) -> int:
+        """Abort multipart uploads under ``prefix`` begun before the cutoff (left by an upload
+        that failed half-way, e.g. S3 going away): their parts are stored and billed but
+        belong to no object. How many were aborted."""
+        aborted = 0
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        try:
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+                for upload in page.get("Uploads", ()):
+                    if upload["Initiated"].timestamp() * 1000 >= started_before_ms:
+                        continue
+                    self._client.abort_multipart_upload(Bucket=self._bucket,
+                                                        Key=upload["Key"],
+                                                        UploadId=upload["UploadId"])
+                    aborted += 1
+        except (BotoCoreError, ClientError) as exc:
+            raise _failure("abort of stale uploads", prefix, exc) from exc
+        return aborted
+
     def presign_get(self, key: str, lifetime_s: int, *, content_type: str,
                     content_disposition: str, cache_control: str) -> str | None:
         params = {"Bucket": self._bucket, "Key": key, "ResponseContentType": content_type,

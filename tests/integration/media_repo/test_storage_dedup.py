@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -36,6 +37,19 @@ async def clients(server: Homeserver) -> AsyncIterator[ClientFactory]:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=60) as client:
         yield client
+
+
+GRACE_S = 3.0  # media.orphan_grace in STORAGE_TEST_SETTINGS
+
+
+async def reconciled_after(server: Homeserver, moment: float) -> None:
+    """Wait for a complete reconciler pass that started after ``moment`` (Unix time)."""
+    async def last_pass() -> float:
+        return metric(await metrics(server),
+                      "hearth_media_storage_reconcile_last_pass_timestamp_seconds")
+
+    await eventually(last_pass, lambda started: started > moment, timeout=30,
+                     what=f"a reconciler pass after {moment}")
 
 
 def blob_key(content: bytes) -> str:
@@ -87,17 +101,43 @@ async def test_identical_uploads_are_one_object(server: Homeserver, clients: Cli
         assert answer.status_code == 200 and answer.content == content
 
 
-async def test_quarantining_one_media_id_leaves_the_other_served(
-        server: Homeserver, clients: ClientFactory, http: httpx.AsyncClient) -> None:
-    """Access control stays per media ID: the quarantined one is refused, its twin served."""
+async def test_quarantine_spares_a_protected_twin(server: Homeserver, clients: ClientFactory,
+                                                 http: httpx.AsyncClient) -> None:
+    """Synapse quarantines by content hash, and protection is per media ID: with the twin
+    protected, quarantining one refuses it and still serves the other from the shared
+    object."""
     content, alice, first, bob, second = await two_identical_uploads(server, clients, http)
     admin = await clients.user("admin", admin=True)
+    answer = await http.post(f"{server.base_url}/_synapse/admin/v1/media/protect/"
+                             f"{second.media_id}", headers=auth(admin))
+    assert answer.status_code == 200, answer.text
     answer = await http.post(f"{server.base_url}/_synapse/admin/v1/media/quarantine/"
                              f"{first.path}", headers=auth(admin))
     assert answer.status_code == 200, answer.text
     refusal(await download(http, server, alice, first), 404, "M_NOT_FOUND")
     answer = await download(http, server, bob, second)
     assert answer.status_code == 200 and answer.content == content
+
+
+async def test_quarantine_keeps_the_object_for_unquarantine(
+        server: Homeserver, clients: ClientFactory, http: httpx.AsyncClient) -> None:
+    """Quarantined media keeps its rows, so the reconciler keeps its object: lifted after
+    passes of the reconciler, both media IDs download again."""
+    content, alice, first, bob, second = await two_identical_uploads(server, clients, http)
+    admin = await clients.user("admin", admin=True)
+    answer = await http.post(f"{server.base_url}/_synapse/admin/v1/media/quarantine/"
+                             f"{first.path}", headers=auth(admin))
+    assert answer.status_code == 200, answer.text
+    refusal(await download(http, server, bob, second), 404, "M_NOT_FOUND")  # same hash
+    await reconciled_after(server, time.time() + GRACE_S)
+    for mxc in (first, second):
+        answer = await http.post(f"{server.base_url}/_synapse/admin/v1/media/unquarantine/"
+                                 f"{mxc.path}", headers=auth(admin))
+        assert answer.status_code == 200, answer.text
+    assert mapped_paths(server, first) >= 1 and mapped_paths(server, second) >= 1
+    for user, mxc in ((alice, first), (bob, second)):
+        answer = await download(http, server, user, mxc)
+        assert answer.status_code == 200 and answer.content == content
 
 
 async def test_deleting_one_media_id_keeps_the_other(server: Homeserver, clients: ClientFactory,

@@ -77,3 +77,15 @@ def test_bot_metrics_port_is_checked_when_the_bot_starts(tmp_path) -> None:
         with pytest.raises(PreflightError, match=rf"port {taken} .*\(ai_bot\.metrics_port\)"):
             preflight(_settings(*base, f"ai_bot.api_key_file={key_file}"), required={})
         preflight(_settings(*base, f"ai_bot.api_key_file={tmp_path / 'absent'}"), required={})
+
+
+def test_scanning_without_clamd_refused_before_start(tmp_path, clamd) -> None:
+    """Uploads must be scanned but clamd does not answer: the start stops, naming the
+    setting; with the session's clamd, or when unscanned uploads are allowed, it goes on."""
+    base = (f"server.port={free_port()}", f"metrics.port={free_port()}",
+            "media.scan.enabled=true")
+    with pytest.raises(PreflightError, match=r"clamd does not answer at .*media\.scan\.clamd"):
+        preflight(_settings(*base, f"media.scan.clamd={tmp_path / 'none.sock'}"), required={})
+    preflight(_settings(*base, f"media.scan.clamd={clamd.socket_path}"), required={})
+    preflight(_settings(*base, f"media.scan.clamd={tmp_path / 'none.sock'}",
+                        "media.scan.on_unavailable=allow"), required={})

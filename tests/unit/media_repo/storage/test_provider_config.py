@@ -74,6 +74,15 @@ def test_provider_config_refusals_name_the_key(tmp_path: Path, changes: dict[str
         ObjectStorageProvider.parse_config(rendered(tmp_path, **changes))
 
 
+def test_provider_config_filesystem_directory_inside_the_media_store_refused(
+        tmp_path: Path) -> None:
+    """Objects kept inside the media store would be evicted as cache: refused."""
+    with pytest.raises(ConfigError, match="overlaps the media store"):
+        ObjectStorageProvider.parse_config(rendered(
+            tmp_path, backend="filesystem", bucket="",
+            directory=str(tmp_path / "media_store" / "objects")))
+
+
 def test_provider_config_unreadable_credentials_refused(tmp_path: Path) -> None:
     """A credential file that is not there is a config error, not a failed upload later."""
     with pytest.raises(ConfigError, match="cannot read the S3 access key ID file"):

@@ -13,6 +13,8 @@ from hearth.ai_bot.budget.db import Database
 from hearth.media_repo.storage.blobs import MediaRef
 from hearth.media_repo.storage.filesystem import FilesystemObjectStore
 from hearth.media_repo.storage.objects import blob_key
+from hearth.media_repo.storage.s3 import S3ObjectStore
+from tests.harness.s3 import SessionS3
 from tests.unit.media_repo.storage.conftest import Clock, MakeObjects, local_path, write_media
 from tests.unit.media_repo.storage.reconcile_helpers import GRACE_MS, add_local_media, reconciler
 
@@ -64,3 +66,21 @@ async def test_reconcile_spares_young_objects_and_other_prefixes(
     assert report.objects_removed == 0
     assert sorted(o.key for o in fs_store.list("")) == sorted([blob_key("hs/", ORPHAN),
                                                                "other/thing"])
+
+
+async def test_reconcile_aborts_multipart_uploads_that_never_completed(
+        make_objects: MakeObjects, synapse_db: Database, media_store: Path,
+        s3_store: S3ObjectStore, s3_server: SessionS3) -> None:
+    """An upload that died half-way left parts in S3 but no object: once older than the
+    grace its multipart upload is aborted; a newer one is left to finish."""
+    client, bucket = s3_server.client(), s3_store._bucket
+    started = client.create_multipart_upload(Bucket=bucket, Key=blob_key("", ORPHAN))
+    client.upload_part(Bucket=bucket, Key=blob_key("", ORPHAN), PartNumber=1,
+                       UploadId=started["UploadId"], Body=b"part")
+    # moto reports every upload as initiated on 2010-11-10: a cutoff before that is "young".
+    assert s3_store.abort_stale_uploads("blobs/", 1_000_000_000_000) == 0
+    objects = make_objects(s3_store)
+    now = Clock(int(time.time() * 1000))
+    report = await reconciler(synapse_db, objects, media_store, now).reconcile_once()
+    assert report.uploads_aborted == 1
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
