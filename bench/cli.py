@@ -14,11 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
-from bench import ai_bot, docs, machine, report, results
+from bench import ai_bot, docs, machine, media_options, media_suite, report, results
 from bench.options import AiOptions, Options, reproduce_command
 from bench.postgres import Database, DatabaseError, temporary_database
 from bench.runner import Measured, ScenarioError, run_scenarios
-from bench.scenarios import REGISTRY, select
+from bench.scenarios import select
+from bench.scenarios.registry import SUITES, all_names
 from bench.servers import OursServer, ServerProcess, StartError, VanillaServer
 from devtools.ports import free_port
 from hearth.render import PROJECT_DIR
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
          defaults.rounds),
     ))
     parser.add_argument("--scenario", dest="scenarios", action="append", default=[],
-                        choices=list(REGISTRY), help="run only this scenario (repeatable)")
+                        choices=all_names(), help="run only this scenario (repeatable)")
     parser.add_argument("--quick", action="store_true",
                         help="small numbers for a smoke run; writes no docs unless --output")
     parser.add_argument("--output", type=Path, default=None,
@@ -79,9 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-data", action="store_true",
                         help="keep the servers' data directories (config, logs) afterwards")
     ai = parser.add_argument_group("AI bot suite (--suite ai_bot; our server only)")
-    ai.add_argument("--suite", choices=("core", "ai_bot"), default="core",
+    ai.add_argument("--suite", choices=("core", "ai_bot", "media"), default="core",
                     help="core: vanilla against ours (default); ai_bot: the AI bot's added "
-                    "latency and concurrent streaming, against a fake model")
+                    "latency and concurrent streaming, against a fake model; media: "
+                    "vanilla's media against ours (bench/media_suite.py)")
     ai_defaults = AiOptions()
     _sizes(ai, (
         ("--prompts", _positive_int, "timed sequential prompts", ai_defaults.prompts),
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("--token-rate", _positive_float, "tokens/s of each streamed answer",
          ai_defaults.tokens_per_second),
     ))
+    media_options.add_arguments(parser)
     return parser
 
 
@@ -117,6 +120,13 @@ def main_ai_bot(args: argparse.Namespace) -> int:
     options = ai_options_from(args)
     return exit_status(lambda: ai_bot.run(options, output_path(args), args.keep_data, log),
                        "processes", (StartError, DatabaseError, RuntimeError))
+
+
+def main_media(args: argparse.Namespace) -> int:
+    """``--suite media``: see bench/media_suite.py."""
+    options = media_options.options_from(args)
+    return exit_status(lambda: media_suite.run(options, output_path(args), args.keep_data, log),
+                       "servers", media_suite.FAILURES)
 
 
 def exit_status(run: Callable[[], int], stopped: str,
@@ -207,6 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     if args.suite == "ai_bot":
         return main_ai_bot(args)
+    foreign = [n for n in args.scenarios if n not in SUITES.get(args.suite, {})]
+    if foreign:
+        build_parser().error(f"not a scenario of --suite {args.suite}: {', '.join(foreign)}")
+    if args.suite == "media":
+        return main_media(args)
     options = options_from(args)
     return exit_status(lambda: main_core(args, options), "servers",
                        (StartError, DatabaseError, ScenarioError))

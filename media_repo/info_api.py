@@ -22,6 +22,7 @@ from synapse.api.errors import Codes, NotFoundError, SynapseError
 from synapse.module_api import ModuleApi
 
 from hearth.media_repo.info_store import MediaInfoStore
+from hearth.media_repo.storage import runtime as storage_runtime
 from hearth.synapse_compat.media_serving import local_media_in_room
 from hearth.synapse_compat.media_tables import (
     local_media_txn,
@@ -83,9 +84,7 @@ class MediaInfoResource(DirectServeJsonResource):
             if parts[1] == "usage":
                 return 200, await self._usage(request)
             if parts[1] == "stats":
-                files, total, distinct = await self._api.run_db_interaction(
-                    "hearth_media_totals", media_totals_txn)
-                return 200, {"files": files, "bytes": total, "distinct_contents": distinct}
+                return 200, await self._stats()
             if parts[1] == "refused":
                 return 200, await self._refused(request)
         raise NotFoundError("Unknown media API path")
@@ -108,6 +107,19 @@ class MediaInfoResource(DirectServeJsonResource):
                          "height": info.height, "duration_ms": info.duration_ms,
                          "animated": info.animated, "blurhash": info.blurhash,
                          "has_thumbnail": info.kind == "image" or info.poster})
+        return body
+
+    async def _stats(self) -> dict[str, Any]:
+        files, total, distinct = await self._api.run_db_interaction(
+            "hearth_media_totals", media_totals_txn)
+        body: dict[str, Any] = {"files": files, "bytes": total, "distinct_contents": distinct}
+        objects = storage_runtime.current()
+        if objects is not None:  # object storage: what the bucket really holds
+            totals = await objects.tables.totals()
+            body["object_storage"] = {"files": totals.mappings,
+                                      "logical_bytes": totals.logical_bytes,
+                                      "objects": totals.blobs,
+                                      "stored_bytes": totals.physical_bytes}
         return body
 
     async def _usage(self, request: SynapseRequest) -> dict[str, Any]:

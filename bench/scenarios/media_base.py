@@ -8,9 +8,9 @@ from abc import abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
 
+from bench.matrix import Endpoint
 from bench.media_client import MediaEndpoint, media_endpoint
 from bench.media_options import MediaOptions
-from bench.matrix import Endpoint
 from bench.options import Options
 from bench.scenarios.base import Metric, Sample, Scenario
 from bench.stats import percentile

@@ -67,14 +67,15 @@ class ObjectStorageProvider:
         self._background = runs_media_background_jobs(hs)
         self._ready = False
         runtime.register(self.objects)
+        # The schema: migrated by the media-jobs process (at once, then retried each second
+        # until it worked), waited for by the others.
+        api.delayed_background_call(0, self._prepare, desc="hearth_media_storage_prepare")
+        api.looping_background_call(self._prepare, SCHEMA_POLL_MS,
+                                    desc="hearth_media_storage_prepare",
+                                    run_on_all_instances=True)
         if self._background:
-            api.delayed_background_call(0, self._migrate, desc="hearth_media_storage_migrate")
             api.looping_background_call(self._reconcile, config.reconcile_interval_ms,
                                         desc="hearth_media_storage_reconcile",
-                                        run_on_all_instances=True)
-        else:
-            api.looping_background_call(self._check_schema, SCHEMA_POLL_MS,
-                                        desc="hearth_media_storage_schema",
                                         run_on_all_instances=True)
         api.looping_background_call(self._evict, CACHE_INTERVAL_MS,
                                     desc="hearth_media_storage_evict", run_on_all_instances=True)
@@ -139,16 +140,21 @@ class ObjectStorageProvider:
         await self.objects.refresh_totals()
         return report
 
-    async def _migrate(self) -> None:
-        before = await self._tables.migrate()
-        if before != LATEST:
-            logger.info("media storage: schema migrated from %d to %d", before, LATEST)
+    async def _prepare(self) -> None:
+        if self._ready:
+            return
+        try:
+            if self._background:
+                before = await self._tables.migrate()
+                if before != LATEST:
+                    logger.info("media storage: schema migrated from %d to %d", before, LATEST)
+            elif await self._tables.schema_version() < LATEST:
+                return  # the media-jobs process has not migrated yet
+        except Exception:
+            logger.warning("media storage: the schema is not ready yet", exc_info=True)
+            return
         self._ready = True
         await self.objects.refresh_totals()
-
-    async def _check_schema(self) -> None:
-        if not self._ready and await self._tables.schema_version() >= LATEST:
-            self._ready = True
 
     async def _wait_ready(self) -> None:
         waited = 0.0

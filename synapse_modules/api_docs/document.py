@@ -296,8 +296,13 @@ def _media_paths() -> Json:
             "All local media and its distinct contents",
             "Files, bytes and distinct SHA-256 contents (what de-duplication stores once).",
             _object({"files": {"type": "integer"}, "bytes": {"type": "integer"},
-                     "distinct_contents": {"type": "integer"}},
-                    ["files", "bytes", "distinct_contents"]), (403, 503), tag=admin_tag)},
+                     "distinct_contents": {"type": "integer"},
+                     "object_storage": _object({
+                         "files": {"type": "integer"}, "logical_bytes": {"type": "integer"},
+                         "objects": {"type": "integer"}, "stored_bytes": {"type": "integer"}})},
+                    ["files", "bytes", "distinct_contents"]), (403, 503), tag=admin_tag,
+            description="With object storage, `object_storage` says what the bucket holds: "
+                        "`stored_bytes` against `logical_bytes` is the de-duplication.")},
         f"{MEDIA}/admin/refused": {"get": _operation(
             "Uploads refused as malware, newest first", "One page of refusals.",
             _object({"refused": {"type": "array", "items": refused},

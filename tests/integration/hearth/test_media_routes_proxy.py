@@ -48,8 +48,6 @@ MEDIA_SETTINGS = (
     "media.max_upload_size=8M",
     "media.url_previews=true",
     'synapse_overrides={"url_preview_ip_range_whitelist": ["127.0.0.1"]}',
-    # Synapse's own media repository: these tests are about where requests go. (With
-    # hearth.media_repo on, the same tests pass in dev; tests/integration/media_repo/ covers it.)
 )
 LEGACY_VERSIONS = ("r0", "v1", "v3")
 
@@ -610,7 +608,10 @@ async def test_media_admin_refused_outside_allowed_ranges(deployment: Deployment
              "/_synapse/admin/v1/room/!r:b/media", "/_synapse/admin/v1/purge_media_cache",
              "/_synapse/admin/v1/quarantine_media/!r:b", "/_synapse/admin/v1/user/@a:b/media/x",
              "/_synapse/admin/v1/media/quarantine/localhost/abc",
-             "/_synapse/client/hearth/v1/admin/media/usage"]
+             "/_synapse/client/hearth/v1/admin/media/usage",
+             "/_synapse/client/hearth/v1/media/admin/usage",
+             "/_synapse/client/hearth/v1/media//admin/stats",
+             "/_synapse/client/hearth/v1/media/%61dmin/stats"]
     markers, answers = [], []
     async with _http(deployment, source="127.0.0.2") as client:
         for path in paths:
@@ -626,16 +627,18 @@ async def test_media_admin_refused_outside_allowed_ranges(deployment: Deployment
 
 
 async def test_hearth_media_endpoints_reach_media_process(deployment: Deployment) -> None:
-    """/_synapse/client/hearth/v1/media/* (and its admin part, from an allowed address) go
+    """/_synapse/client/hearth/v1/media/* (and its admin parts, from an allowed address) go
     to the process running the media repository."""
     account, logs = _account(deployment), AccessLogs(deployment)
-    markers = [_marker(), _marker()]
+    markers = [_marker() for _ in range(3)]
     async with _http(deployment) as client:
         await client.get(f"/_synapse/client/hearth/v1/media/info/{markers[0]}",
                          headers=account.auth)
-        await client.get(f"/_synapse/client/hearth/v1/admin/media/{markers[1]}",
+        await client.get("/_synapse/client/hearth/v1/media/admin/stats",
+                         params={"probe": markers[1]}, headers=deployment.admin)
+        await client.get(f"/_synapse/client/hearth/v1/admin/media/{markers[2]}",
                          headers=deployment.admin)
-    assert await logs.served_by(markers) == [{deployment.media_process}] * 2
+    assert await logs.served_by(markers) == [{deployment.media_process}] * 3
 
 
 # --- production: the media worker and nobody else -------------------------------------------

@@ -29,7 +29,8 @@ def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def encrypted_bucket(s3_server: SessionS3) -> dict[str, str]:
+def encrypted_bucket() -> dict[str, str]:
+    """The bucket of each engine's encrypting homeserver (made on first use)."""
     return {}
 
 

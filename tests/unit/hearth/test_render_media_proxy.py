@@ -43,15 +43,18 @@ def test_media_goes_to_main_without_media_worker() -> None:
 
 
 def test_media_admin_routes_stay_behind_allow_list() -> None:
-    """The media admin locations are nested inside the ^~ admin prefixes, after their
-    allow/deny rules: nothing reaches them from outside the allowed ranges."""
+    """The media admin locations sit inside ^~ admin prefixes (Synapse's, this project's, and
+    the media repository's own media/admin), after the allow/deny rules: nothing reaches
+    them from outside the allowed ranges."""
     text = _rendered(_settings("production", "proxy.admin_allowed_ranges=[10.1.0.0/16]"))
-    for prefix, nested in (("/_synapse/admin", "/_synapse/admin/v1/("),
+    for prefix, nested in (("/_synapse/admin", "location ~ ^/_synapse/admin/v1/("),
                            ("/_synapse/client/hearth/v1/admin",
-                            "/_synapse/client/hearth/v1/admin/media")):
+                            "location ~ ^/_synapse/client/hearth/v1/admin/media"),
+                           ("/_synapse/client/hearth/v1/media/admin",
+                            "proxy_pass http://hearth_media_admin;")):
         block = text.split(f"location ^~ {prefix} {{", 1)[1].split("\n    }\n", 1)[0]
         rules = block.index("allow 10.1.0.0/16;"), block.index("deny all;")
-        assert rules[0] < rules[1] < block.index(f"location ~ ^{nested}")
+        assert rules[0] < rules[1] < block.index(nested)
 
 
 def test_upload_limit_in_bytes() -> None:
