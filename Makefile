@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 DATA_DIR ?= ./data
 PORT ?= 8008
+# The suite runs on two processes (tests/conftest.py groups tests so servers start once each).
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := hearth synapse_modules ai_bot media_repo devtools

@@ -28,15 +28,24 @@ TIERS = {
 def pytest_configure(config: pytest.Config) -> None:
     for tier, meaning in TIERS.items():
         config.addinivalue_line("markers", f"{tier}: {meaning}")
+    config.addinivalue_line("markers", "cluster: runs the production worker cluster (Redis)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with the tier of the folder it lives in."""
+    """Mark every test with the tier of the folder it lives in, and its parallel group.
+
+    ``make test`` runs the suite on two processes (pytest-xdist, ``--dist loadgroup``): each
+    file stays on one process (its servers are started once there), and every test of the
+    worker cluster shares one process, since clusters of the same server name talk over the
+    one Redis.
+    """
     for item in items:
         parts = item.path.relative_to(TESTS_DIR).parts if item.path.is_relative_to(
             TESTS_DIR) else ()
         if parts and parts[0] in TIERS:
             item.add_marker(parts[0])
+        group = "cluster" if item.get_closest_marker("cluster") else str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 class _Service(Protocol):

@@ -19,6 +19,9 @@ from tests.harness.postgres import database_for
 from tests.harness.server import Homeserver, make_homeserver
 from tests.harness.server_pool import ServerPool
 
+# The production worker cluster: its tests share one test process (tests/conftest.py).
+pytestmark = pytest.mark.cluster
+
 
 def _png() -> bytes:
     buffer = io.BytesIO()

@@ -6,9 +6,13 @@ import time
 import uuid
 
 import httpx
+import pytest
 
 from hearth.synapse_admin import register_user
 from tests.harness.server_pool import ServerPool
+
+# The production worker cluster: its tests share one test process (tests/conftest.py).
+pytestmark = pytest.mark.cluster
 
 
 def test_production_profile_with_workers(server_pool: ServerPool) -> None:

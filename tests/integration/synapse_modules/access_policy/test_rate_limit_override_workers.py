@@ -9,11 +9,15 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import httpx
+import pytest
 
 from hearth.synapse_admin import register_user
 from tests.harness.roles import ROLES
 from tests.harness.server import WorkerCluster
 from tests.harness.server_pool import ServerPool
+
+# The production worker cluster: its tests share one test process (tests/conftest.py).
+pytestmark = pytest.mark.cluster
 
 BURST = 3  # role `shared`: 3 at once, one per 100 s
 

@@ -8,12 +8,15 @@ import uuid
 from urllib.parse import quote
 
 import httpx
+import pytest
 
 from hearth.synapse_admin import register_user
 from tests.harness.roles import ROLES, metric_value
 from tests.harness.server import WorkerCluster
 from tests.harness.server_pool import ServerPool
 
+# The production worker cluster: its tests share one test process (tests/conftest.py).
+pytestmark = pytest.mark.cluster
 
 def _await_role(http: httpx.Client, base: str, user_id: str, role: str,
                 admin: dict[str, str], timeout: float = 30.0) -> None:

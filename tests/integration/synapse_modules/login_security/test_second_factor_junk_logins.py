@@ -5,11 +5,15 @@ from __future__ import annotations
 import secrets
 
 import httpx
+import pytest
 
 from tests.harness.accounts import CLIENT_V3
 from tests.harness.clients import ClientFactory
 from tests.harness.logins import MFA_FIELD, enrol, password_login, request, unique_address
 from tests.harness.server_pool import ServerPool
+
+# The production worker cluster: its tests share one test process (tests/conftest.py).
+pytestmark = pytest.mark.cluster
 
 WRONG = "not-the-password-1"
 ROUNDS = 40
