@@ -42,7 +42,6 @@ class MediaEndpoint(Endpoint):
     metrics_url: str | None = None  # ours: Synapse's Prometheus endpoint
     media_store: Path | None = None  # Synapse's media_store directory
     bucket: Bucket | None = None  # with object storage
-    edge: bool = False  # redirects go to the nginx media edge
     server_roots: tuple[int, ...] = ()  # the server's processes (trees)
     store_roots: tuple[int, ...] = ()  # the S3 stand-in and the edge (trees)
     files_dir: Path = field(default_factory=Path)  # where large samples are made

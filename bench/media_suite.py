@@ -157,7 +157,7 @@ def endpoints(running: Running, files_dir: Path) -> list[MediaEndpoint]:
         found.append(MediaEndpoint(
             name, server.base_url, server.shared_secret, open_session(),
             metrics_url=server.metrics_url if isinstance(server, OursMedia) else None,
-            media_store=server.media_store, bucket=bucket, edge=name == OURS_EDGE,
+            media_store=server.media_store, bucket=bucket,
             server_roots=(server.pid,) if server.pid is not None else (),
             store_roots=running.store_pids() if bucket is not None else (),
             files_dir=files_dir))
@@ -204,6 +204,7 @@ def run(options: MediaOptions, output: Path | None, keep_data: bool,
         log: Callable[[str], None]) -> int:
     """Start, measure, stop; print the table, save the raw results, write the docs section."""
     scenarios = _scenarios(options)
+    run_started = time.monotonic()
     facts = machine.describe(options.database)
     root = Path(tempfile.mkdtemp(prefix="hearth-bench-media-"))
     # nginx's workers (nobody) must enter the edge's cache directory: not under the 0700 root.
@@ -226,8 +227,12 @@ def run(options: MediaOptions, output: Path | None, keep_data: bool,
     if other_load > NOISY_SHARE:
         log(f"warning: other processes used {other_load:.0%} of the CPU while measuring; "
             "the absolute figures are inflated (the ratios less so)")
+    minutes = (time.monotonic() - run_started) / 60
+    log(f"the whole run took {minutes:.1f} min")
     notes = [*notes, f"The load generator (one asyncio process) used {client:.0%} of one CPU "
-                     f"on average while measuring, on the same {facts.cpus} CPUs."]
+                     f"on average while measuring, on the same {facts.cpus} CPUs. The whole "
+                     f"run (making the files, starting the servers, measuring) took "
+                     f"{minutes:.1f} min."]
     key = section_key(options)
     log(f"raw results: {results.save(found, options, facts, key)}")
     table = media_report.rows(found)

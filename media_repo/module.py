@@ -73,8 +73,6 @@ class MediaRepoModule:
                                                                  self._wait_ready))
         if self._background:
             api.delayed_background_call(0, self._migrate, desc="hearth_media_migrate")
-        else:
-            api.looping_background_call(self._check_schema, 1000, desc="hearth_media_schema")
         logger.info("media_repo loaded: storage=%s scan=%s redirects=%s",
                     config.storage, config.scan.enabled, config.download.redirects)
 
@@ -109,15 +107,21 @@ class MediaRepoModule:
             logger.info("media_repo: schema migrated from %d to %d", before, LATEST)
         self._ready = True
 
-    async def _check_schema(self) -> None:
-        if not self._ready and await self._store.schema_version() >= LATEST:
-            self._ready = True
+    async def _schema_ready(self) -> bool:
+        try:
+            return await self._store.schema_version() >= LATEST
+        except Exception:  # the version table is not there yet: the migration has not run
+            return False
 
     async def _wait_ready(self) -> None:
-        for _ in range(200):
+        """Until the tables are there: migrated here, or by the background process."""
+        for _ in range(100):
             if self._ready:
                 return
-            await self._api.sleep(0.05)
+            if not self._background and await self._schema_ready():
+                self._ready = True
+                return
+            await self._api.sleep(0.1)
         from synapse.api.errors import Codes, SynapseError
 
         raise SynapseError(503, "The media repository is starting; try again shortly",

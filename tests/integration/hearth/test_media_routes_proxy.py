@@ -50,6 +50,9 @@ MEDIA_SETTINGS = (
     'synapse_overrides={"url_preview_ip_range_whitelist": ["127.0.0.1"]}',
 )
 LEGACY_VERSIONS = ("r0", "v1", "v3")
+# Replication goes over the one Redis on channels named by the server name: a name of its own
+# keeps this cluster apart from the pool's (tests/harness/server.py) when both run.
+CLUSTER_SERVER_NAME = "media-routes.test"
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ def _production_cluster(data_dir: Path, smtp_port: int) -> Iterator[Homeserver]:
         server = Homeserver(
             name="production-media", data_dir=data_dir, port=port, metrics_port=base + 8,
             profile="production", engine="postgres",
-            settings=(*TEST_SETTINGS, *MEDIA_SETTINGS, "server.name=localhost",
+            settings=(*TEST_SETTINGS, *MEDIA_SETTINGS, f"server.name={CLUSTER_SERVER_NAME}",
                       f"server.public_baseurl=http://127.0.0.1:{port}/",
                       f"database.user={database.user}", f"database.name={database.name}",
                       f"database.host={database.host}", f"database.port={database.port}",
@@ -340,13 +343,13 @@ async def test_create_then_async_upload_served_by_media_process(deployment: Depl
         assert created.status_code == 200, created.text
         mxc = ContentURI(created.json()["content_uri"])
         media_id = mxc.rsplit("/", 1)[1]
-        put = await client.put(f"/_matrix/media/v3/upload/{deployment.server.server_name}/"
+        put = await client.put(f"/_matrix/media/v3/upload/{deployment.settings.server.name}/"
                                f"{media_id}", content=data,
                                headers={**account.auth,
                                         "Content-Type": "application/octet-stream"})
         assert put.status_code == 200, put.text
         assert await matrix.download_media(mxc) == data
-    assert await logs.served_by([marker, f"/upload/{deployment.server.server_name}/{media_id}"]
+    assert await logs.served_by([marker, f"/upload/{deployment.settings.server.name}/{media_id}"]
                                 ) == [{deployment.media_process}] * 2
 
 

@@ -59,7 +59,8 @@ def test_worker_ports_are_planned() -> None:
     """With workers, every worker listener is part of the check."""
     settings = _settings(profile="production")
     whats = [what for _, _, what in ports_needed(settings)]
-    assert whats.count("workers.base_port") == 6  # 5 HTTP listeners + 1 replication listener
+    # 5 HTTP listeners + the replication listeners of the event persister and the media worker
+    assert whats.count("workers.base_port") == 7
     assert "workers.replication_port" in whats
 
 
