@@ -10,8 +10,10 @@ from typing import Protocol, TypeVar
 import pytest
 
 from devtools.fake_openai import FakeOpenAI
+from tests.harness.clamd import SessionClamd
 from tests.harness.clamd import clamd as clamd  # the session's clamd, for media tests
 from tests.harness.clients import ClientFactory
+from tests.harness.s3 import s3_server as s3_server  # the session's S3 server, for media tests
 from tests.harness.server import Homeserver
 from tests.harness.server_pool import ServerPool
 from tests.harness.smtp import SmtpServer
@@ -81,10 +83,10 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="session")
-def server_pool(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
-                ) -> Iterator[ServerPool]:
+def server_pool(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory,
+                clamd: SessionClamd) -> Iterator[ServerPool]:
     """Homeservers by engine and settings, each started once for the whole session."""
-    pool = ServerPool(smtp.port, tmp_path_factory.mktemp)
+    pool = ServerPool(smtp.port, tmp_path_factory.mktemp, clamd.socket_path)
     yield pool
     pool.close()
 

@@ -20,6 +20,10 @@ POLICY_FILE = Path(__file__).with_name("policy.yaml")
 # Tests log in, register and send far faster than a person; Synapse's floor limiters are
 # raised for the test server (the failed-login limit keeps its default of 5).
 TEST_SETTINGS = (
+    # Many servers live at once in a session (two sessions in parallel under `make test`):
+    # small database pools keep them within PostgreSQL's 100 connections.
+    "database.cp_min=1",
+    "database.cp_max=3",
     "rate_limits.message_per_second=1000",
     "rate_limits.message_burst=10000",
     "rate_limits.registration_per_second=1000",
@@ -152,8 +156,9 @@ class WorkerCluster:
 
 
 def make_worker_cluster(data_dir: Path, smtp_port: int, database: Database,
-                        redis: tuple[str, int]) -> WorkerCluster:
-    """The production profile on PostgreSQL and Redis, with the test access policy."""
+                        redis: tuple[str, int], clamd_socket: Path) -> WorkerCluster:
+    """The production profile on PostgreSQL and Redis, with the test access policy, scanning
+    uploads with the session's clamd."""
     port, base_port = free_port(), free_port_block(10)
     server = Homeserver(
         name="production-workers", data_dir=data_dir, port=port, metrics_port=base_port + 6,
@@ -162,6 +167,7 @@ def make_worker_cluster(data_dir: Path, smtp_port: int, database: Database,
             "server.name=localhost", f"server.public_baseurl=http://127.0.0.1:{port}/",
             f"database.user={database.user}", f"database.name={database.name}",
             f"database.host={database.host}", f"database.port={database.port}",
+            "database.cp_min=1", "database.cp_max=4",
             f"redis.host={redis[0]}", f"redis.port={redis[1]}",
             f"email.smtp_port={smtp_port}", "email.require_transport_security=false",
             "workers.generic_workers=1", "workers.event_persisters=1",
@@ -169,6 +175,7 @@ def make_worker_cluster(data_dir: Path, smtp_port: int, database: Database,
             f"workers.base_port={base_port}", f"workers.replication_port={base_port + 5}",
             "rate_limits.message_per_second=100", "rate_limits.message_burst=100",
             f"modules.access_policy_file={POLICY_FILE}",
+            f"media.scan.clamd={clamd_socket}",
         ),
     )
     return WorkerCluster(server, base_port)

@@ -19,8 +19,10 @@ from tests.harness.server import Homeserver, WorkerCluster, make_homeserver, mak
 class ServerPool:
     """Started servers by (engine, extra settings); all stopped by ``close`` at session end."""
 
-    def __init__(self, smtp_port: int, make_dir: Callable[[str], Path]) -> None:
+    def __init__(self, smtp_port: int, make_dir: Callable[[str], Path],
+                 clamd_socket: Path) -> None:
         self._smtp_port = smtp_port
+        self._clamd_socket = clamd_socket
         self._make_dir = make_dir
         self._servers: dict[tuple[str, tuple[str, ...]], Homeserver] = {}
         self._cluster: WorkerCluster | None = None
@@ -45,7 +47,7 @@ class ServerPool:
             require_redis()
             database = self._stack.enter_context(temporary_database("hearth_workers"))
             cluster = make_worker_cluster(self._make_dir("hs-workers"), self._smtp_port,
-                                          database, REDIS)
+                                          database, REDIS, self._clamd_socket)
             self._started(cluster.server)
             self._cluster = cluster
         return self._cluster

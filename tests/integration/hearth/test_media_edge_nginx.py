@@ -22,12 +22,9 @@ import pytest
 from hearth.media_repo.edge_signing import edge_path, sign, signature, verify
 from hearth.private_files import write_private
 from hearth.render import render_media_edge_config
-from tests.harness import s3
 from tests.harness.nginx import running_nginx
 from tests.harness.ports import free_port
 from tests.harness.s3 import SessionS3
-
-s3_server = s3.s3_server  # the session's S3 server, a fixture of tests/harness/s3.py
 
 PREFIX = "hearth/"
 SLICE = 1024 * 1024

@@ -33,6 +33,7 @@ from hearth.render import PROFILES_DIR, plan_workers, render_proxy_config
 from hearth.settings import Settings, load_settings
 from hearth.synapse_admin import register_user
 from tests.harness.calls import eventually, seg
+from tests.harness.clamd import SessionClamd
 from tests.harness.nginx import running_nginx, self_signed_certificate
 from tests.harness.ports import free_port, free_port_block
 from tests.harness.postgres import require_postgres_or_skip, temporary_database
@@ -144,7 +145,8 @@ class AccessLogs:
 
 
 @contextmanager
-def _production_cluster(data_dir: Path, smtp_port: int) -> Iterator[Homeserver]:
+def _production_cluster(data_dir: Path, smtp_port: int, clamd_socket: Path
+                        ) -> Iterator[Homeserver]:
     """The production profile with an event persister, a generic worker and a media worker,
     on PostgreSQL and Redis."""
     require_postgres_or_skip()
@@ -158,11 +160,13 @@ def _production_cluster(data_dir: Path, smtp_port: int) -> Iterator[Homeserver]:
                       f"server.public_baseurl=http://127.0.0.1:{port}/",
                       f"database.user={database.user}", f"database.name={database.name}",
                       f"database.host={database.host}", f"database.port={database.port}",
+                      "database.cp_min=1", "database.cp_max=4",
                       f"redis.host={REDIS[0]}", f"redis.port={REDIS[1]}",
                       f"email.smtp_port={smtp_port}", "email.require_transport_security=false",
                       "workers.generic_workers=1", "workers.event_persisters=1",
                       "workers.federation_senders=0", "workers.media_workers=1",
-                      f"workers.base_port={base}", f"workers.replication_port={base + 6}"))
+                      f"workers.base_port={base}", f"workers.replication_port={base + 6}",
+                      f"media.scan.clamd={clamd_socket}"))
         server.start()
         try:
             yield server
@@ -194,11 +198,12 @@ def _behind_proxy(server: Homeserver, tmp: Path) -> Iterator[Deployment]:
 
 
 @pytest.fixture(scope="module")
-def production(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[Deployment]:
-    """The production profile with its media worker, behind the proxy."""
+def production(smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory,
+               clamd: SessionClamd) -> Iterator[Deployment]:
+    """The production profile with its media worker (scanning with the session's clamd),
+    behind the proxy."""
     tmp = tmp_path_factory.mktemp("production")
-    with _production_cluster(tmp / "data", smtp.port) as server, \
+    with _production_cluster(tmp / "data", smtp.port, clamd.socket_path) as server, \
             _behind_proxy(server, tmp) as deployment:
         yield deployment
 

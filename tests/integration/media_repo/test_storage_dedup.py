@@ -15,7 +15,6 @@ from tests.harness.calls import eventually, seg
 from tests.harness.clients import ClientFactory, User
 from tests.harness.logins import database_cursor, metric, metrics
 from tests.harness.s3 import SessionS3
-from tests.harness.s3 import s3_server as s3_server  # the fixture
 from tests.harness.server import Homeserver
 from tests.harness.server_pool import ServerPool
 from tests.integration.media_repo.media_http import Mxc, auth, download, refusal, uploaded

@@ -15,7 +15,6 @@ import pytest
 from tests.harness.calls import eventually
 from tests.harness.clients import ClientFactory
 from tests.harness.s3 import STORAGE_TEST_SETTINGS, SessionS3
-from tests.harness.s3 import s3_server as s3_server  # the fixture
 from tests.harness.server import Homeserver
 from tests.harness.server_pool import ServerPool
 from tests.integration.media_repo.media_http import auth, download, uploaded

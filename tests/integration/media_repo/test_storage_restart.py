@@ -15,7 +15,6 @@ from tests.harness.clients import ClientFactory
 from tests.harness.logins import metric, metrics
 from tests.harness.postgres import database_for
 from tests.harness.s3 import STORAGE_TEST_SETTINGS, SessionS3
-from tests.harness.s3 import s3_server as s3_server  # the fixture
 from tests.harness.server import Homeserver, make_homeserver
 from tests.integration.media_repo.media_http import download, uploaded
 

@@ -8,7 +8,6 @@ import httpx
 
 from tests.harness.clients import ClientFactory
 from tests.harness.s3 import SessionS3
-from tests.harness.s3 import s3_server as s3_server  # the fixture
 from tests.harness.server_pool import ServerPool
 from tests.integration.media_repo.media_http import INFO, uploaded
 

@@ -21,7 +21,6 @@ from hearth.media_repo.storage.objects import ObjectStore
 from hearth.media_repo.storage.s3 import S3Location, S3ObjectStore
 from tests.harness.postgres import require_postgres_or_skip, temporary_database
 from tests.harness.s3 import SessionS3
-from tests.harness.s3 import s3_server as s3_server  # the fixture
 
 SERVER = "hs.test"
 
