@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -77,17 +76,19 @@ class FrontDoor(UnrecognizedRequestResource):
         return chosen
 
 
-# One door per homeserver object (one per Synapse process; tests may build several).
-_doors: weakref.WeakKeyDictionary[Any, FrontDoor] = weakref.WeakKeyDictionary()
+# One door per homeserver object (one per Synapse process; tests may build several). Keyed by
+# identity, holding the owner so its id cannot be reused while the door is listed.
+_doors: dict[int, tuple[Any, FrontDoor]] = {}
 
 
 def front_door(api: _Registrar) -> FrontDoor:
     """This homeserver's front door, registered at ``/_matrix`` by the first module asking."""
     owner = getattr(api, "_hs", api)
-    door = _doors.get(owner)
-    if door is None:
-        door = FrontDoor()
-        _doors[owner] = door
-        api.register_web_resource(PATH, door)
+    found = _doors.get(id(owner))
+    if found is not None and found[0] is owner:
+        return found[1]
+    door = FrontDoor()
+    _doors[id(owner)] = (owner, door)
+    api.register_web_resource(PATH, door)
     return door
 

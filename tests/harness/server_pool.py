@@ -15,6 +15,9 @@ from tests.harness.postgres import database_for, require_postgres_or_skip, tempo
 from tests.harness.redis import REDIS, require_redis
 from tests.harness.server import Homeserver, WorkerCluster, make_homeserver, make_worker_cluster
 
+# Servers with extra settings kept running at once (the default one per engine always is).
+MAX_EXTRA = 3
+
 
 class ServerPool:
     """Started servers by (engine, extra settings); all stopped by ``close`` at session end."""
@@ -32,13 +35,28 @@ class ServerPool:
         """A running dev-profile homeserver on ``engine`` ("sqlite" or "postgres") with the
         test settings plus ``extra``; PostgreSQL cases skip (or fail in CI) without it."""
         key = (engine, extra)
-        if key not in self._servers:
+        if key in self._servers:
+            self._servers[key] = self._servers.pop(key)  # most recently used last
+        else:
+            self._make_room()
             database = self._stack.enter_context(database_for(engine))
             server = make_homeserver("+".join((engine, *extra)), self._make_dir(f"hs-{engine}"),
                                      self._smtp_port, database, extra)
             self._started(server)
             self._servers[key] = server
         return self._servers[key]
+
+    def _make_room(self) -> None:
+        """Stop the least recently used server with extra settings beyond ``MAX_EXTRA``.
+
+        Every idle Synapse still wakes up (background jobs, the modules' polls): dozens of
+        them alive at once slow the whole suite on a small machine. Tests of one settings set
+        sit together in one file, so a stopped one is rarely asked for again (and then starts
+        afresh)."""
+        extras = [key for key in self._servers if key[1]]
+        while len(extras) >= MAX_EXTRA:
+            oldest = extras.pop(0)
+            self._servers.pop(oldest).stop()
 
     def workers(self) -> WorkerCluster:
         """The production profile with workers, on PostgreSQL and Redis (both required)."""

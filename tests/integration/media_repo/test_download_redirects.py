@@ -4,7 +4,6 @@ altered or expired URLs are refused by the store, quarantined media is never red
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -21,19 +20,6 @@ from tests.integration.media_repo.media_http import auth, refusal, uploaded
 @pytest.fixture
 def server(server_pool: ServerPool, engine: str, s3_server: SessionS3) -> Homeserver:
     return s3_server.storage_homeserver(server_pool, engine)
-
-
-@pytest.fixture
-async def clients(server: Homeserver) -> AsyncIterator[ClientFactory]:
-    factory = ClientFactory(server)
-    yield factory
-    await factory.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60) as client:
-        yield client
 
 
 def _download_url(server: Homeserver, path: str, redirect: bool = True) -> str:

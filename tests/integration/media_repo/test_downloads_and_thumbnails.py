@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -21,12 +20,6 @@ from tests.integration.media_repo.media_http import (
 )
 
 BROWSER_ACCEPT = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=120) as client:
-        yield client
 
 
 async def test_range_returns_the_slice(

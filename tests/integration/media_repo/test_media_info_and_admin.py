@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import httpx
-import pytest
 
 from tests.harness import media_samples as samples
 from tests.harness.clients import ClientFactory
 from tests.harness.logins import metric, metrics
 from tests.harness.server import Homeserver
 from tests.integration.media_repo.media_http import INFO, Mxc, auth, info, refusal, uploaded
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=120) as client:
-        yield client
 
 
 async def test_info_of_image_gives_dimensions_and_blurhash(

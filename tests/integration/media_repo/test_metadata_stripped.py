@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from PIL import Image
 
 from tests.harness import media_samples as samples
 from tests.harness.clients import ClientFactory, User
 from tests.harness.server import Homeserver
 from tests.integration.media_repo.media_http import Mxc, auth, download, uploaded
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=120) as client:
-        yield client
 
 
 def _exif_of(data: bytes) -> dict[int, object]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -23,19 +22,6 @@ from tests.integration.media_repo.media_http import Mxc, auth, download, refusal
 @pytest.fixture
 def server(server_pool: ServerPool, engine: str, s3_server: SessionS3) -> Homeserver:
     return s3_server.storage_homeserver(server_pool, engine)
-
-
-@pytest.fixture
-async def clients(server: Homeserver) -> AsyncIterator[ClientFactory]:
-    factory = ClientFactory(server)
-    yield factory
-    await factory.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60) as client:
-        yield client
 
 
 GRACE_S = 3.0  # media.orphan_grace in STORAGE_TEST_SETTINGS

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -39,19 +38,6 @@ def server(server_pool: ServerPool, engine: str, s3_server: SessionS3, key_file:
     bucket = encrypted_bucket.setdefault(engine, s3_server.bucket(f"enc-{engine}"))
     return server_pool.get(engine, s3_server.settings(
         bucket, *STORAGE_TEST_SETTINGS, f"media.encryption_key_file={key_file}"))
-
-
-@pytest.fixture
-async def clients(server: Homeserver) -> AsyncIterator[ClientFactory]:
-    factory = ClientFactory(server)
-    yield factory
-    await factory.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60) as client:
-        yield client
 
 
 async def test_encrypted_object_holds_no_plaintext_and_downloads(

@@ -4,7 +4,7 @@ also when the local media store kept no copy."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -30,12 +30,6 @@ def restartable(engine: str, tmp_path: Path, smtp_port: int,
         server.start()
         yield server
         server.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60) as client:
-        yield client
 
 
 async def test_media_survives_a_restart(restartable: Homeserver,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -37,19 +37,6 @@ def flaky_bucket(flaky_s3: SessionS3) -> str:
 def server(server_pool: ServerPool, engine: str, flaky_s3: SessionS3,
            flaky_bucket: str) -> Homeserver:
     return server_pool.get(engine, flaky_s3.settings(flaky_bucket, *STORAGE_TEST_SETTINGS))
-
-
-@pytest.fixture
-async def clients(server: Homeserver) -> AsyncIterator[ClientFactory]:
-    factory = ClientFactory(server)
-    yield factory
-    await factory.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=120) as client:
-        yield client
 
 
 @pytest.fixture

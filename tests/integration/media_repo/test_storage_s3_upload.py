@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -24,19 +23,6 @@ from tests.integration.media_repo.media_http import Mxc, auth, download, thumbna
 @pytest.fixture
 def server(server_pool: ServerPool, engine: str, s3_server: SessionS3) -> Homeserver:
     return s3_server.storage_homeserver(server_pool, engine)
-
-
-@pytest.fixture
-async def clients(server: Homeserver) -> AsyncIterator[ClientFactory]:
-    factory = ClientFactory(server)
-    yield factory
-    await factory.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=60) as client:
-        yield client
 
 
 def local_file(server: Homeserver, mxc: Mxc) -> Path:

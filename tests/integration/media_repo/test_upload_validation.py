@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -15,13 +14,6 @@ from tests.harness.clients import ClientFactory
 from tests.harness.roles import user_with_role
 from tests.harness.server import Homeserver
 from tests.integration.media_repo.media_http import download, refusal, upload, uploaded
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=120) as client:
-        yield client
-
 
 ALLOWED = [
     ("jpeg", samples.still, ("JPEG",), "image/jpeg"),

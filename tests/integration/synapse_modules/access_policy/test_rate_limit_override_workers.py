@@ -28,7 +28,7 @@ def _send(http: httpx.Client, base: str, room: str, auth: dict[str, str]) -> int
                     headers=auth).status_code
 
 
-def _until(probe: Callable[[], int], wanted: int, what: str, timeout: float = 30.0) -> None:
+def _until(probe: Callable[[], int], wanted: int, what: str, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while (status := probe()) != wanted:
         if time.monotonic() > deadline:
