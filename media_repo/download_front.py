@@ -8,7 +8,8 @@ everything else goes to Synapse's servlet unchanged:
   signed URL (the bucket's presigned URL, or the CDN edge's ``secure_link`` URL);
 - a single ``Range`` on a download: ``206`` with that slice (Synapse ignores Range);
 - a thumbnail of a video: its poster frame, scaled as asked;
-- a thumbnail whose client accepts AVIF or WebP (its ``Accept`` header): that format.
+- a thumbnail whose client accepts AVIF or WebP (its ``Accept`` header): that format;
+- a thumbnail of an image Synapse cannot decode (AVIF): a JPEG.
 
 Each first authenticates the requester (the v1 endpoints need a token, as in Synapse) and reads
 the media's row as Synapse would: unknown, quarantined or not yet uploaded media is never served
@@ -42,6 +43,10 @@ DOWNLOAD_PATH = re.compile(
     rb"^/_matrix/client/v1/media/download/(?P<server>[^/]+)/(?P<media_id>[^/]+)(/[^/]*)?$")
 THUMBNAIL_PATH = re.compile(
     rb"^/_matrix/client/v1/media/thumbnail/(?P<server>[^/]+)/(?P<media_id>[^/]+)$")
+
+
+# What Synapse's own thumbnailer decodes (since the 2024 CVE fix); others are ours to make.
+SYNAPSE_THUMBNAILS = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
 class Offload(Protocol):
@@ -175,6 +180,8 @@ class DownloadFront:
         if info is None:
             return synapse_child
         fmt = preferred_format(_header(request, b"accept"))
+        if fmt is None and info.kind == "image" and info.mime not in SYNAPSE_THUMBNAILS:
+            fmt = "jpeg"  # Synapse cannot thumbnail it (AVIF): a JPEG every client shows
         is_video = info.kind == "video" and info.poster
         if not is_video and (fmt is None or info.kind != "image"):
             return synapse_child

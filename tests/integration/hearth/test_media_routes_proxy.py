@@ -42,6 +42,9 @@ from tests.harness.server import TEST_SETTINGS, Homeserver
 from tests.harness.server_pool import ServerPool
 from tests.harness.smtp import SmtpServer
 
+# A production worker cluster of its own: with the other clusters, on one test process.
+pytestmark = pytest.mark.cluster
+
 MAX_UPLOAD = 8 * 1024 * 1024
 # A small upload limit, so the refusal by size is cheap to provoke; URL previews on, and
 # allowed to reach the test's own page on loopback.

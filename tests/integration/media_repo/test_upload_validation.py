@@ -13,7 +13,14 @@ from tests.harness import media_samples as samples
 from tests.harness.clients import ClientFactory
 from tests.harness.roles import user_with_role
 from tests.harness.server import Homeserver
-from tests.integration.media_repo.media_http import download, refusal, upload, uploaded
+from tests.integration.media_repo.media_http import (
+    Mxc,
+    download,
+    info,
+    refusal,
+    upload,
+    uploaded,
+)
 
 ALLOWED = [
     ("jpeg", samples.still, ("JPEG",), "image/jpeg"),
@@ -29,10 +36,12 @@ ALLOWED = [
 
 
 @pytest.mark.parametrize(("name", "make", "args", "mime"), ALLOWED, ids=[a[0] for a in ALLOWED])
-async def test_allowed_format_uploaded_and_downloaded_by_real_client(
-    clients: ClientFactory, name: str, make: object, args: tuple[str, ...], mime: str,
+async def test_allowed_format_uploaded_thumbnailed_and_downloaded_by_real_client(
+    clients: ClientFactory, homeserver: Homeserver, http: httpx.AsyncClient, name: str,
+    make: object, args: tuple[str, ...], mime: str,
 ) -> None:
-    """Each allowed format goes up and comes back through mautrix with its real type."""
+    """Each allowed format goes up and comes back through mautrix, stored with the type read
+    from its content; images and videos have a thumbnail."""
     alice = await clients.user("alice")
     data = make(*args)  # type: ignore[operator]
     uri = await alice.client.upload_media(data, mime_type="application/octet-stream",
@@ -42,6 +51,12 @@ async def test_allowed_format_uploaded_and_downloaded_by_real_client(
         assert back == data  # nothing to strip: the bytes are kept as they came
     else:
         assert Image.open(io.BytesIO(back)).size == Image.open(io.BytesIO(data)).size
+    described = await info(http, homeserver, alice, Mxc.parse(str(uri)))
+    assert described.json()["mimetype"] == mime
+    if mime.startswith(("image/", "video/")):
+        thumb = await alice.client.download_thumbnail(uri, 96, 96, resize_method="crop")
+        width, height = Image.open(io.BytesIO(thumb)).size
+        assert 0 < width <= 96 and 0 < height <= 96
 
 
 async def test_declared_type_replaced_by_content_type(
