@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 DATA_DIR ?= ./data
 PORT ?= 8008
-# The suite runs on two processes (tests/conftest.py groups tests so servers start once each).
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# One process by default: on this 2-core machine two (PYTEST_ARGS="-n 2 --dist loadgroup",
+# grouped by tests/conftest.py) took as long, the CPU being saturated either way; on a machine
+# with more cores, `-n auto --dist loadgroup` spreads the files over them.
+PYTEST_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := hearth synapse_modules ai_bot media_repo devtools

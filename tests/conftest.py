@@ -36,10 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test with the tier of the folder it lives in, and its parallel group.
 
-    ``make test`` runs the suite on two processes (pytest-xdist, ``--dist loadgroup``): each
-    file stays on one process (its servers are started once there), and every test of the
-    worker cluster shares one process, since clusters of the same server name talk over the
-    one Redis.
+    With pytest-xdist (``make test PYTEST_ARGS="-n auto --dist loadgroup"``) each file stays on
+    one process (its servers are started once there), and every test of a worker cluster
+    shares one process, since clusters talk over the one Redis.
     """
     for item in items:
         parts = item.path.relative_to(TESTS_DIR).parts if item.path.is_relative_to(
