@@ -142,6 +142,7 @@ class _Front(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small answers leave at once, not after a delayed ACK
     server: _Front
 
     def log_message(self, format: str, *args: Any) -> None:  # the base class's names
